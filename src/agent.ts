@@ -1,0 +1,594 @@
+import { Container, type Newable } from 'inversify';
+import { type ConfigClass, loadConfig } from './config/load.js';
+import { describeSettings, type SettingDescription } from './config/describe.js';
+import { envSegment } from './config/names.js';
+import {
+  AgentStateError,
+  AgentStopError,
+  ConfigError,
+  FlavorkitError,
+  PluginStartError,
+  toError,
+} from './errors.js';
+import { type AgentEventName, type AgentListener, Events } from './events.js';
+import { flatten, type NamedPlugin } from './flatten.js';
+import { Budget, type CallLimits, checkBudget, isThenable, within } from './limits.js';
+import { inSequence, type Step } from './sequence.js';
+import { isLogLevel, type Logger } from './logging/logger.js';
+import { type LogFormat, LogRegistry } from './logging/registry.js';
+import { depsOf, orderByDependencies } from './order.js';
+import type { InitContext, Phase, Plugin } from './plugin.js';
+import { logTimeline } from './timeline.js';
+
+/** Settings of an agent. */
+export interface AgentOptions {
+  /** Agent name; prefix of its environment variables. Default `agent`. */
+  name?: string;
+  /** Service label; default `MICROSERVICE_LABEL` from the environment, else the name. */
+  label?: string;
+  /** Ms per lifecycle call (default 15 000); `@Plug({ timeout })` overrides it per plugin. */
+  timeout?: number;
+  /** Ms for the whole start. */
+  startTimeout?: number;
+  /** Ms for the whole stop. */
+  stopTimeout?: number;
+  /** Configuration values per plugin name, given in code (highest precedence). */
+  config?: Record<string, Record<string, unknown>>;
+  /** Directory of `<plugin>.yaml|.yml|.json` files; default env `{AGENT}_CONFIG_DIR`. */
+  configDir?: string;
+  /** Environment to read; default `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** Signals `run()` stops on; default SIGINT and SIGTERM. */
+  signals?: NodeJS.Signals[];
+  /** Log settings; level and format default to env `{AGENT}_LOG_LEVEL` and `{AGENT}_LOG_FORMAT`. */
+  log?: { level?: string; format?: LogFormat; stream?: NodeJS.WritableStream };
+}
+
+/** State of one plugin in the agent. */
+export type PluginState =
+  'idle' | 'starting' | 'ok' | 'failed' | 'skipped' | 'stopping' | 'stopped';
+
+/** State of the agent as a whole. */
+export type AgentState = 'idle' | 'starting' | 'ok' | 'degraded' | 'error' | 'stopping' | 'stopped';
+
+/** What `agent.plugins` tells about one plugin. */
+export interface PluginInfo {
+  name: string;
+  /** Field path in the flavor tree. */
+  path: string;
+  state: PluginState;
+  optional: boolean;
+  /** Names of the plugins found in its `deps`. */
+  dependsOn: string[];
+  /** Ms spent in each lifecycle call that ran. */
+  timings: Partial<Record<Phase, number>>;
+  /** Message of the error that failed or skipped it. */
+  error?: string;
+}
+
+/** What `agent.status()` returns. */
+export interface AgentStatus {
+  state: AgentState;
+  plugins: PluginInfo[];
+}
+
+interface Entry {
+  name: string;
+  path: string;
+  plugin: Plugin;
+  optional: boolean;
+  timeout: number;
+  deps: Entry[];
+  state: PluginState;
+  error?: string;
+  /** Every phase present from the start, so recording one does not reshape the object. */
+  timings: Record<Phase, number | undefined>;
+  /** `init` completed and `close` has not run yet. */
+  initialised: boolean;
+  /** `afterInit` completed and `beforeClose` has not run yet. */
+  serving: boolean;
+  controller?: AbortController;
+  ctx?: InitContext;
+}
+
+const DEFAULT_TIMEOUT = 15_000;
+
+/**
+ * Flattens a flavor (or a list of plugins) into one ordered plugin list and drives
+ * its lifecycle: `init` then `afterInit` in order to start, `beforeClose` then
+ * `close` in reverse to stop.
+ */
+export class Agent {
+  /** The agent's name. */
+  readonly name: string;
+  /** The service label. */
+  readonly label: string;
+  /** The named loggers of this agent; a `LogRegistry` plugin in the flavor is used when present. */
+  readonly logs: LogRegistry;
+  /** Settles once: resolves when a start succeeded, rejects when the first start failed. */
+  readonly ready: Promise<void>;
+
+  private readonly entries: Entry[];
+  private readonly env: Record<string, string | undefined>;
+  private readonly log: Logger;
+  private readonly events: Events;
+  private state: AgentState = 'idle';
+  private starting?: Promise<void>;
+  private stopping?: Promise<void>;
+  private stopRequested = false;
+  private settleReady!: (error?: Error) => void;
+  private bound?: Container;
+  private contextHost?: ContextHost;
+  /**
+   * When the previous call of the running sequence ended: a call's duration runs
+   * from there to its own end, so each call reads the clock once.
+   */
+  private mark = 0;
+
+  constructor(
+    root: object | Array<Plugin | NamedPlugin>,
+    private readonly options: AgentOptions = {},
+  ) {
+    this.name = options.name ?? 'agent';
+    this.env = options.env ?? process.env;
+    this.label = options.label ?? this.env.MICROSERVICE_LABEL ?? this.name;
+    const found = flatten(root);
+    this.logs =
+      (found.find((f) => f.plugin instanceof LogRegistry)?.plugin as LogRegistry | undefined) ??
+      new LogRegistry();
+    this.configureLogs();
+    this.log = this.logs.logger('agent');
+    this.events = new Events((err) =>
+      this.log.error('an event listener threw', { error: toError(err).message }),
+    );
+    this.entries = this.order(found);
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.settleReady = (error) => (error ? reject(error) : resolve());
+    });
+    this.ready.catch(() => undefined);
+    logTimeline(this.events, this.logs, () => this.plugins);
+  }
+
+  /** The plugins in start order, with their states and timings. */
+  get plugins(): PluginInfo[] {
+    return this.entries.map((e) => ({
+      name: e.name,
+      path: e.path,
+      state: e.state,
+      optional: e.optional,
+      dependsOn: e.deps.map((d) => d.name),
+      timings: Object.fromEntries(Object.entries(e.timings).filter(([, ms]) => ms !== undefined)),
+      ...(e.error === undefined ? {} : { error: e.error }),
+    }));
+  }
+
+  /**
+   * An InversifyJS container in which every plugin is bound by its name and, when
+   * no other plugin has the same class, by its class.
+   */
+  get container(): Container {
+    if (!this.bound) {
+      this.bound = new Container();
+      const perClass = new Map<unknown, number>();
+      for (const e of this.entries) {
+        perClass.set(e.plugin.constructor, (perClass.get(e.plugin.constructor) ?? 0) + 1);
+      }
+      for (const e of this.entries) {
+        this.bound.bind(e.name).toConstantValue(e.plugin);
+        if (perClass.get(e.plugin.constructor) === 1 && e.plugin.constructor !== Object) {
+          this.bound.bind(e.plugin.constructor as Newable).toConstantValue(e.plugin);
+        }
+      }
+    }
+    return this.bound;
+  }
+
+  /** The agent's state and each plugin's. */
+  status(): AgentStatus {
+    return { state: this.state, plugins: this.plugins };
+  }
+
+  /** Subscribes to a lifecycle event; returns a function that unsubscribes. */
+  on<E extends AgentEventName>(event: E, listener: AgentListener<E>): () => void {
+    return this.events.on(event, listener);
+  }
+
+  /** Every setting of every plugin that declares `static configClass`. */
+  describeConfig(): SettingDescription[] {
+    return this.entries.flatMap((e) => {
+      const cls = configClassOf(e.plugin);
+      return cls ? describeSettings(cls, this.name, e.name) : [];
+    });
+  }
+
+  /**
+   * Starts every plugin: `init` in order, then `afterInit` in order. If a critical
+   * plugin fails, what started is stopped in reverse and the promise rejects with
+   * `PluginStartError`. Calling it again while started returns the same promise.
+   */
+  start(): Promise<void> {
+    if (this.stopping) {
+      return Promise.reject(
+        new AgentStateError('start() was called while the agent is stopping', 'Await stop() first'),
+      );
+    }
+    this.starting ??= this.startOnce().catch((err: unknown) => {
+      this.starting = undefined;
+      throw err;
+    });
+    return this.starting;
+  }
+
+  /**
+   * Stops every plugin: `beforeClose` in reverse order, then `close` in reverse
+   * order. Every plugin gets its calls even when others fail; the failures come
+   * back together as `AgentStopError`.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopOnce().finally(() => {
+      this.stopping = undefined;
+    });
+    return this.stopping;
+  }
+
+  /**
+   * Starts, waits for a signal, stops, and sets `process.exitCode` to 1 when the
+   * start or the stop failed. A second signal while stopping exits at once.
+   */
+  async run(): Promise<void> {
+    const signals = this.options.signals ?? ['SIGINT', 'SIGTERM'];
+    let signalled: (() => void) | undefined;
+    const stopWanted = new Promise<void>((resolve) => (signalled = resolve));
+    let received = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      received += 1;
+      if (received > 1) {
+        this.log.error(`${signal} received again while stopping: exiting now`);
+        process.exit(1);
+      }
+      this.log.info(`${signal} received: stopping`);
+      signalled?.();
+      if (this.state === 'starting') void this.stop().catch(() => undefined);
+    };
+    for (const signal of signals) process.on(signal, onSignal);
+    try {
+      try {
+        await this.start();
+      } catch {
+        if (received === 0) process.exitCode = 1;
+        return;
+      }
+      await stopWanted;
+      try {
+        await this.stop();
+      } catch (err) {
+        this.log.error(toError(err).message, codeOf(err));
+        process.exitCode = 1;
+      }
+    } finally {
+      for (const signal of signals) process.off(signal, onSignal);
+    }
+  }
+
+  private async startOnce(): Promise<void> {
+    const began = performance.now();
+    this.state = 'starting';
+    this.stopRequested = false;
+    for (const entry of this.entries) entry.controller = undefined;
+    this.events.emit('starting', { agent: this.name });
+    const budget = new Budget('start', this.options.startTimeout);
+    try {
+      this.validateDeclaredConfig();
+      this.mark = performance.now();
+      await inSequence(this.entries, (entry) => this.bringUp(entry, 'init', budget));
+      this.mark = performance.now();
+      await inSequence(this.entries, (entry) => this.bringUp(entry, 'afterInit', budget));
+    } catch (err) {
+      this.state = 'error';
+      const rollbackErrors = await this.shutdown(new Budget('stop', this.options.stopTimeout));
+      for (const e of rollbackErrors) this.log.error(`rollback: ${e.message}`);
+      const error = toError(err);
+      const durationMs = performance.now() - began;
+      this.events.emit('startFailed', { agent: this.name, durationMs, error });
+      this.settleReady(error);
+      throw error;
+    }
+    const degraded = this.entries.some((e) => e.state === 'failed' || e.state === 'skipped');
+    this.state = degraded ? 'degraded' : 'ok';
+    const durationMs = performance.now() - began;
+    this.events.emit('started', { agent: this.name, durationMs, degraded });
+    this.settleReady();
+  }
+
+  /** One start phase of one plugin; an optional plugin's failure is recorded, a critical one's thrown. */
+  private bringUp(entry: Entry, phase: 'init' | 'afterInit', budget: Budget): Step {
+    if (this.stopRequested) {
+      throw new AgentStateError(
+        `the agent was stopped while starting, before ${entry.name} ${phase}`,
+        'Nothing to do: stop() was called during start()',
+      );
+    }
+    if (entry.state === 'failed' || entry.state === 'skipped') return;
+    const broken = brokenDependency(entry);
+    if (broken) return this.skip(entry, phase, broken);
+    let pending: Step;
+    try {
+      pending = this.invoke(entry, phase, budget);
+    } catch (err) {
+      return this.startFailure(entry, phase, err);
+    }
+    return pending?.then(undefined, (err: unknown) => this.startFailure(entry, phase, err));
+  }
+
+  /** A critical plugin's failure is thrown as `PluginStartError`; an optional one's is recorded. */
+  private startFailure(entry: Entry, phase: 'init' | 'afterInit', err: unknown): void {
+    if (!entry.optional) {
+      if (err instanceof FlavorkitError && err.plugin === entry.name) throw err;
+      throw new PluginStartError(entry.name, phase, err);
+    }
+    entry.state = 'failed';
+    entry.error = toError(err).message;
+    this.log.warn(`optional plugin ${entry.name} failed in ${phase}: ${entry.error}`);
+  }
+
+  /** Leaves out a plugin whose dependency failed; a critical one fails the start. */
+  private skip(entry: Entry, phase: 'init' | 'afterInit', broken: Entry): void {
+    const because = `depends on "${broken.name}", which ${broken.state === 'failed' ? 'failed' : 'was skipped'}`;
+    if (!entry.optional) throw new PluginStartError(entry.name, phase, new Error(because));
+    entry.state = 'skipped';
+    entry.error = because;
+    this.log.warn(`${entry.name} not started: ${because}`);
+    this.events.emit('pluginSkipped', { plugin: entry.name, because });
+  }
+
+  private async stopOnce(): Promise<void> {
+    this.stopRequested = true;
+    const stopping = new AgentStateError(
+      'the agent is stopping',
+      'Finish or abandon the work in progress',
+    );
+    for (const entry of this.entries) entry.controller?.abort(stopping);
+    if (this.starting) await this.starting.catch(() => undefined);
+    if (this.state === 'idle' || this.state === 'stopped' || this.state === 'error') return;
+    const began = performance.now();
+    this.state = 'stopping';
+    this.events.emit('stopping', { agent: this.name });
+    const errors = await this.shutdown(new Budget('stop', this.options.stopTimeout));
+    this.state = 'stopped';
+    this.starting = undefined;
+    const durationMs = performance.now() - began;
+    this.events.emit('stopped', { agent: this.name, durationMs, errors });
+    if (errors.length > 0) throw new AgentStopError(errors);
+  }
+
+  /** `beforeClose` on every serving plugin in reverse, then `close` on every initialised one. */
+  private async shutdown(budget: Budget): Promise<Error[]> {
+    const errors: Error[] = [];
+    const reversed = [...this.entries].reverse();
+    const closeEach = (phase: 'beforeClose' | 'close') => (entry: Entry) => {
+      const flag = phase === 'beforeClose' ? 'serving' : 'initialised';
+      if (!entry[flag]) return;
+      entry[flag] = false;
+      try {
+        return this.invoke(entry, phase, budget)?.catch(
+          (err: unknown) => void errors.push(toError(err)),
+        );
+      } catch (err) {
+        errors.push(toError(err));
+      }
+    };
+    this.mark = performance.now();
+    await inSequence(reversed, closeEach('beforeClose'));
+    this.mark = performance.now();
+    await inSequence(reversed, closeEach('close'));
+    return errors;
+  }
+
+  /** One lifecycle call of one plugin: timed, limited, announced; synchronous when the call is. */
+  private invoke(entry: Entry, phase: Phase, budget: Budget): Step {
+    if (phase === 'init') entry.state = 'starting';
+    else if (phase === 'beforeClose') entry.state = 'stopping';
+    const method = entry.plugin[phase];
+    if (!method) return this.completed(entry, phase);
+    if (budget.remaining() <= 0) checkBudget(this.limitsOf(entry, phase, budget));
+    if (this.events.has('phaseBegin'))
+      this.events.emit('phaseBegin', { plugin: entry.name, phase });
+    const began = performance.now();
+    let result: unknown;
+    try {
+      result = method.call(
+        entry.plugin,
+        phase === 'init' || phase === 'afterInit' ? this.contextOf(entry) : undefined!,
+      );
+    } catch (err) {
+      return this.ended(entry, phase, began, err);
+    }
+    if (!isThenable(result)) return this.ended(entry, phase, began);
+    return within(result, this.limitsOf(entry, phase, budget)).then(
+      () => this.ended(entry, phase, began),
+      (err: unknown) => this.ended(entry, phase, began, err),
+    );
+  }
+
+  /** Records the end of a call; rethrows its error, as an Error. */
+  private ended(entry: Entry, phase: Phase, began: number, err?: unknown): void {
+    this.mark = performance.now();
+    const durationMs = this.mark - began;
+    entry.timings[phase] = durationMs;
+    if (err === undefined) {
+      if (this.events.has('phaseEnd')) {
+        this.events.emit('phaseEnd', { plugin: entry.name, phase, durationMs });
+      }
+      return this.completed(entry, phase);
+    }
+    const error = toError(err);
+    entry.error = error.message;
+    this.events.emit('phaseEnd', { plugin: entry.name, phase, durationMs, error });
+    throw error;
+  }
+
+  private limitsOf(entry: Entry, phase: Phase, budget: Budget): CallLimits {
+    return {
+      plugin: entry.name,
+      phase,
+      limitMs: entry.timeout,
+      budget,
+      onTimeout: (error) => this.controllerOf(entry).abort(error),
+    };
+  }
+
+  private completed(entry: Entry, phase: Phase): void {
+    if (phase === 'init') entry.initialised = true;
+    else if (phase === 'afterInit') {
+      entry.serving = true;
+      entry.state = 'ok';
+    } else if (phase === 'close') entry.state = 'stopped';
+  }
+
+  private contextOf(entry: Entry): InitContext {
+    this.contextHost ??= {
+      agentName: this.name,
+      logs: this.logs,
+      signalOf: (e) => this.controllerOf(e).signal,
+      configOf: (e, cls) => this.configOf(e.name, cls),
+    };
+    entry.ctx ??= new PluginContext(this.contextHost, entry);
+    return entry.ctx;
+  }
+
+  /** The abort controller behind a plugin's `ctx.signal`, made on first use. */
+  private controllerOf(entry: Entry): AbortController {
+    entry.controller ??= new AbortController();
+    return entry.controller;
+  }
+
+  /** A plugin's configuration from every source. */
+  private configOf<T extends object>(plugin: string, cls: ConfigClass<T>): T {
+    return loadConfig(cls, {
+      agent: this.name,
+      plugin,
+      dir: this.options.configDir ?? this.env[`${envSegment(this.name)}_CONFIG_DIR`],
+      env: this.env,
+      values: this.options.config?.[plugin],
+    });
+  }
+
+  /** Validates every declared configuration before any `init`, so bad settings stop start-up early. */
+  private validateDeclaredConfig(): void {
+    for (const entry of this.entries) {
+      const cls = configClassOf(entry.plugin);
+      if (!cls) continue;
+      try {
+        this.configOf(entry.name, cls);
+      } catch (err) {
+        if (err instanceof ConfigError && entry.optional) continue;
+        throw err;
+      }
+    }
+  }
+
+  private configureLogs(): void {
+    const prefix = envSegment(this.name);
+    const level = this.options.log?.level ?? this.env[`${prefix}_LOG_LEVEL`];
+    const format = this.options.log?.format ?? this.env[`${prefix}_LOG_FORMAT`];
+    if (level !== undefined && !isLogLevel(level)) {
+      throw new ConfigError('agent', [
+        {
+          plugin: 'agent',
+          setting: 'logLevel',
+          source: this.options.log?.level ? 'code' : `env ${prefix}_LOG_LEVEL`,
+          message: `"${level}" is not one of error, warn, info, debug`,
+        },
+      ]);
+    }
+    this.logs.configure({
+      agent: this.name,
+      level,
+      format: format === 'json' || format === 'pretty' ? format : undefined,
+      stream: this.options.log?.stream,
+    });
+  }
+
+  private order(found: ReturnType<typeof flatten>): Entry[] {
+    const byPlugin = new Map<Plugin, Entry>();
+    for (const f of found) {
+      byPlugin.set(f.plugin, {
+        name: f.name,
+        path: f.path,
+        plugin: f.plugin,
+        optional: f.options.optional ?? false,
+        timeout: f.options.timeout ?? this.options.timeout ?? DEFAULT_TIMEOUT,
+        deps: [],
+        state: 'idle',
+        timings: {
+          init: undefined,
+          afterInit: undefined,
+          beforeClose: undefined,
+          close: undefined,
+        },
+        initialised: false,
+        serving: false,
+      });
+    }
+    const known = new Set(byPlugin.keys());
+    for (const entry of byPlugin.values()) {
+      entry.deps = depsOf(entry.plugin, known).map((p) => byPlugin.get(p)!);
+    }
+    return orderByDependencies(
+      [...byPlugin.values()],
+      (e) => e.deps,
+      (e) => e.name,
+    );
+  }
+}
+
+/** What every `PluginContext` of one agent shares. */
+interface ContextHost {
+  agentName: string;
+  logs: LogRegistry;
+  signalOf(entry: Entry): AbortSignal;
+  configOf<T extends object>(entry: Entry, cls: ConfigClass<T>): T;
+}
+
+/** The `InitContext` of one plugin; its logger and signal are made on first use. */
+class PluginContext implements InitContext {
+  constructor(
+    private readonly host: ContextHost,
+    private readonly entry: Entry,
+  ) {}
+
+  get name(): string {
+    return this.entry.name;
+  }
+
+  get agentName(): string {
+    return this.host.agentName;
+  }
+
+  get log(): Logger {
+    return this.host.logs.logger(this.entry.name);
+  }
+
+  get signal(): AbortSignal {
+    return this.host.signalOf(this.entry);
+  }
+
+  config<T extends object>(cls: ConfigClass<T>): T {
+    return this.host.configOf(this.entry, cls);
+  }
+}
+
+/** The first dependency of `entry` that failed or was skipped. */
+function brokenDependency(entry: Entry): Entry | undefined {
+  for (const dep of entry.deps) if (dep.state === 'failed' || dep.state === 'skipped') return dep;
+  return undefined;
+}
+
+function configClassOf(plugin: Plugin): ConfigClass | undefined {
+  return (plugin.constructor as { configClass?: ConfigClass }).configClass;
+}
+
+function codeOf(err: unknown): Record<string, unknown> {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? { code } : {};
+}

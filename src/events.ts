@@ -1,0 +1,59 @@
+import type { Phase } from './plugin.js';
+
+/** The lifecycle events of an agent and their data. */
+export interface AgentEvents {
+  /** `start()` began. */
+  starting: { agent: string };
+  /** Every plugin is up; `degraded` when an optional one failed. */
+  started: { agent: string; durationMs: number; degraded: boolean };
+  /** `start()` failed and rolled back. */
+  startFailed: { agent: string; durationMs: number; error: Error };
+  /** `stop()` began. */
+  stopping: { agent: string };
+  /** Every plugin was closed; `errors` lists the calls that failed. */
+  stopped: { agent: string; durationMs: number; errors: Error[] };
+  /** A plugin's lifecycle call began. */
+  phaseBegin: { plugin: string; phase: Phase };
+  /** A plugin's lifecycle call ended, with its duration and error if it failed. */
+  phaseEnd: { plugin: string; phase: Phase; durationMs: number; error?: Error };
+  /** A plugin was not started because a plugin it depends on failed. */
+  pluginSkipped: { plugin: string; because: string };
+}
+
+/** Name of an agent event. */
+export type AgentEventName = keyof AgentEvents;
+
+/** A listener of one agent event. */
+export type AgentListener<E extends AgentEventName> = (event: AgentEvents[E]) => void;
+
+/** A small typed event emitter; a listener that throws is reported, never propagated. */
+export class Events {
+  private readonly listeners: Partial<Record<AgentEventName, Set<(event: never) => void>>> = {};
+
+  constructor(private readonly onListenerError: (err: unknown) => void) {}
+
+  /** Subscribes; returns a function that unsubscribes. */
+  on<E extends AgentEventName>(name: E, listener: AgentListener<E>): () => void {
+    const set = (this.listeners[name] ??= new Set());
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  /** True when `name` has listeners, so callers can skip building an event nobody hears. */
+  has(name: AgentEventName): boolean {
+    return (this.listeners[name]?.size ?? 0) > 0;
+  }
+
+  /** Calls every listener of `name` with `event`. */
+  emit<E extends AgentEventName>(name: E, event: AgentEvents[E]): void {
+    const listeners = this.listeners[name];
+    if (!listeners) return;
+    for (const listener of listeners) {
+      try {
+        (listener as AgentListener<E>)(event);
+      } catch (err) {
+        this.onListenerError(err);
+      }
+    }
+  }
+}

@@ -1,0 +1,58 @@
+/** Options of `@Plug`. */
+export interface PlugOptions {
+  /** Name of the plugin in the agent; default: the field name. */
+  name?: string;
+  /** A failing optional plugin degrades the agent instead of stopping its start. */
+  optional?: boolean;
+  /** Time limit in ms for each of this plugin's lifecycle calls; default: the agent's. */
+  timeout?: number;
+}
+
+/** One decorated field of a flavor class. */
+export type FlavorField =
+  { kind: 'plug'; key: string; options: PlugOptions } | { kind: 'embed'; key: string };
+
+const FIELDS = Symbol('flavorkit.fields');
+const FLAVOR = Symbol('flavorkit.flavor');
+
+type Decorated = { [FIELDS]?: FlavorField[]; [FLAVOR]?: true };
+
+function addField(target: object, field: FlavorField): void {
+  const proto = target as Decorated;
+  if (!Object.prototype.hasOwnProperty.call(proto, FIELDS)) {
+    Object.defineProperty(proto, FIELDS, { value: [], enumerable: false });
+  }
+  proto[FIELDS]!.push(field);
+}
+
+/** Marks a class as a flavor: a composition of plugins and other flavors. */
+export function Flavor(): ClassDecorator {
+  return (target) => {
+    Object.defineProperty(target.prototype, FLAVOR, { value: true, enumerable: false });
+  };
+}
+
+/** Marks a field that holds a plugin. */
+export function Plug(options: PlugOptions = {}): PropertyDecorator {
+  return (target, key) => addField(target, { kind: 'plug', key: String(key), options });
+}
+
+/** Marks a field that holds another flavor, whose plugins are listed in its place. */
+export function Embed(): PropertyDecorator {
+  return (target, key) => addField(target, { kind: 'embed', key: String(key) });
+}
+
+/** True when `value` is an instance of a class decorated with `@Flavor()`. */
+export function isFlavor(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && (value as Decorated)[FLAVOR] === true;
+}
+
+/** The decorated fields of a flavor, parent class fields first, in declaration order. */
+export function flavorFields(flavor: object): FlavorField[] {
+  const chain: FlavorField[][] = [];
+  for (let proto = Object.getPrototypeOf(flavor); proto; proto = Object.getPrototypeOf(proto)) {
+    if (Object.prototype.hasOwnProperty.call(proto, FIELDS))
+      chain.unshift((proto as Decorated)[FIELDS]!);
+  }
+  return chain.flat();
+}

@@ -1,0 +1,32 @@
+import 'reflect-metadata';
+
+export { Agent } from './agent.js';
+export type { AgentOptions, AgentState, AgentStatus, PluginInfo, PluginState } from './agent.js';
+export type { AgentEventName, AgentEvents, AgentListener } from './events.js';
+export { Embed, Flavor, Plug } from './flavor.js';
+export type { PlugOptions } from './flavor.js';
+export type { NamedPlugin } from './flatten.js';
+export { isPlugin } from './plugin.js';
+export type { InitContext, Phase, Plugin } from './plugin.js';
+export {
+  AgentStateError,
+  AgentStopError,
+  ConfigError,
+  DependencyCycleError,
+  DuplicatePluginError,
+  FlavorkitError,
+  InvalidPluginError,
+  PluginStartError,
+  PluginTimeoutError,
+} from './errors.js';
+export type { ConfigIssue, ErrorCode } from './errors.js';
+export { Setting } from './config/setting.js';
+export type { SettingOptions } from './config/setting.js';
+export { loadConfig, redacted } from './config/load.js';
+export type { ConfigClass, ConfigSources } from './config/load.js';
+export { formatSettings } from './config/describe.js';
+export type { SettingDescription } from './config/describe.js';
+export { LogRegistry } from './logging/registry.js';
+export type { LogFormat, LogRegistryOptions, LoggerInfo } from './logging/registry.js';
+export { LOG_LEVELS, isLogLevel } from './logging/logger.js';
+export type { LogFields, LogLevel, Logger } from './logging/logger.js';

@@ -1,0 +1,103 @@
+import { createLogger, transports, type Logger as Winston } from 'winston';
+import { jsonFormat, prettyFormat } from './format.js';
+import { LOG_LEVELS, type LogFields, type Logger, type LogLevel } from './logger.js';
+
+/** How a registry writes: `auto` is pretty on a TTY and JSON otherwise. */
+export type LogFormat = 'auto' | 'pretty' | 'json';
+
+/** Settings of a `LogRegistry`; each can be changed later with `configure`. */
+export interface LogRegistryOptions {
+  /** Agent name written on every line. */
+  agent?: string;
+  /** Level of loggers without their own. */
+  level?: LogLevel;
+  /** Level per logger name. */
+  levels?: Record<string, LogLevel>;
+  format?: LogFormat;
+  /** Where lines go; default: standard output. */
+  stream?: NodeJS.WritableStream;
+}
+
+/** A logger's name and its effective level. */
+export interface LoggerInfo {
+  name: string;
+  level: LogLevel;
+}
+
+/**
+ * Named loggers backed by winston, with a level per logger that can change at run
+ * time. Loggers can be handed out before the registry is configured.
+ */
+export class LogRegistry {
+  private agent = 'agent';
+  private defaultLevel: LogLevel = 'info';
+  private readonly levels = new Map<string, LogLevel>();
+  private readonly loggers = new Map<string, Logger>();
+  private winston!: Winston;
+
+  constructor(options: LogRegistryOptions = {}) {
+    this.configure(options);
+  }
+
+  /** Changes the registry's settings; loggers already handed out follow. */
+  configure(options: LogRegistryOptions): void {
+    if (options.agent) this.agent = options.agent;
+    if (options.level) this.defaultLevel = options.level;
+    for (const [name, level] of Object.entries(options.levels ?? {})) this.levels.set(name, level);
+    if (options.format || options.stream || !this.winston) {
+      const stream = options.stream ?? process.stdout;
+      const tty = (stream as { isTTY?: boolean }).isTTY === true;
+      const mode = options.format ?? 'auto';
+      const pretty = mode === 'pretty' || (mode === 'auto' && tty);
+      this.winston = createLogger({
+        level: 'debug',
+        levels: Object.fromEntries(LOG_LEVELS.map((l, i) => [l, i])),
+        format: pretty ? prettyFormat(tty) : jsonFormat(),
+        transports: [new transports.Stream({ stream })],
+      });
+    }
+  }
+
+  /** The logger called `name`, created on first use. */
+  logger(name: string): Logger {
+    let logger = this.loggers.get(name);
+    if (!logger) {
+      const write = (level: LogLevel) => (message: string, fields?: LogFields) => {
+        if (this.enabled(name, level)) {
+          this.winston.log({ ...fields, level, message, agent: this.agent, logger: name });
+        }
+      };
+      logger = {
+        name,
+        error: write('error'),
+        warn: write('warn'),
+        info: write('info'),
+        debug: write('debug'),
+      };
+      this.loggers.set(name, logger);
+    }
+    return logger;
+  }
+
+  /** Sets the level of one logger, or of all without their own when `name` is `*`. */
+  setLevel(name: string, level: LogLevel): void {
+    if (name === '*') this.defaultLevel = level;
+    else this.levels.set(name, level);
+  }
+
+  /** The effective level of a logger. */
+  levelOf(name: string): LogLevel {
+    return this.levels.get(name) ?? this.defaultLevel;
+  }
+
+  /** Every logger handed out or given a level, by name. */
+  list(): LoggerInfo[] {
+    const names = new Set([...this.loggers.keys(), ...this.levels.keys()]);
+    return [...names].sort().map((name) => ({ name, level: this.levelOf(name) }));
+  }
+
+  /** True when a line of `level` from logger `name` would be written. */
+  enabled(name: string, level: LogLevel): boolean {
+    return LOG_LEVELS.indexOf(level) <= LOG_LEVELS.indexOf(this.levelOf(name));
+  }
+}

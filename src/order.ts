@@ -1,0 +1,42 @@
+import { DependencyCycleError } from './errors.js';
+import type { Plugin } from './plugin.js';
+
+/** The plugins a plugin holds in its `deps` object, as direct values or in arrays. */
+export function depsOf(plugin: Plugin, known: ReadonlySet<Plugin>): Plugin[] {
+  const deps = (plugin as { deps?: unknown }).deps;
+  if (typeof deps !== 'object' || deps === null) return [];
+  const found: Plugin[] = [];
+  for (const value of Object.values(deps)) {
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (known.has(item) && item !== plugin && !found.includes(item)) found.push(item);
+    }
+  }
+  return found;
+}
+
+/**
+ * Orders items so that each comes after everything it depends on, keeping the
+ * given order otherwise: a dependency moves up just before its first dependent.
+ * A cycle throws `DependencyCycleError` spelled with `nameOf`.
+ */
+export function orderByDependencies<T>(
+  items: readonly T[],
+  dependenciesOf: (item: T) => readonly T[],
+  nameOf: (item: T) => string,
+): T[] {
+  const ordered: T[] = [];
+  const done = new Set<T>();
+  const path: T[] = [];
+  const visit = (item: T): void => {
+    if (done.has(item)) return;
+    const at = path.indexOf(item);
+    if (at >= 0) throw new DependencyCycleError([...path.slice(at), item].map(nameOf));
+    path.push(item);
+    for (const dep of dependenciesOf(item)) visit(dep);
+    path.pop();
+    done.add(item);
+    ordered.push(item);
+  };
+  items.forEach(visit);
+  return ordered;
+}

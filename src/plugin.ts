@@ -1,0 +1,42 @@
+import type { Logger } from './logging/logger.js';
+
+/** What the agent hands a plugin in `init` and `afterInit`. */
+export interface InitContext {
+  /** The plugin's name in the agent (field name or `@Plug({ name })`). */
+  readonly name: string;
+  /** The agent's name. */
+  readonly agentName: string;
+  /** A logger named after the plugin. */
+  readonly log: Logger;
+  /** Aborts when the plugin's time limit passes or the agent starts stopping. */
+  readonly signal: AbortSignal;
+  /** The plugin's validated configuration, read from defaults, file, environment and code. */
+  config<T extends object>(cls: new () => T): T;
+}
+
+/**
+ * A unit of a service with a lifecycle. `init`/`close` and `afterInit`/`beforeClose`
+ * are mirror pairs: the agent stops serving everywhere before it releases anything.
+ */
+export interface Plugin {
+  /** Connect, allocate, register. */
+  init(ctx: InitContext): void | Promise<void>;
+  /** Every plugin is initialised: start serving. */
+  afterInit?(ctx: InitContext): void | Promise<void>;
+  /** Stop taking work and drain. */
+  beforeClose?(): void | Promise<void>;
+  /** Release what `init` took. */
+  close?(): void | Promise<void>;
+}
+
+/** The four lifecycle phases, in start order. */
+export type Phase = 'init' | 'afterInit' | 'beforeClose' | 'close';
+
+/** True when `value` looks like a plugin: an object with an `init` method. */
+export function isPlugin(value: unknown): value is Plugin {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { init?: unknown }).init === 'function'
+  );
+}

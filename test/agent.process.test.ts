@@ -1,0 +1,42 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { runTs } from './helpers/child.js';
+
+const fixture = fileURLToPath(new URL('./fixtures/signal-agent.ts', import.meta.url));
+
+describe('agent.run() in a real process', () => {
+  it.each(['SIGTERM', 'SIGINT'] as const)('stops on %s and exits 0', async (signal) => {
+    const child = runTs(fixture, ['ok']);
+    await child.waitFor('ready');
+    child.proc.kill(signal);
+    const { code } = await child.exited;
+    expect(child.output()).toContain('closed');
+    expect(child.output()).toContain('run returned 0');
+    expect(code).toBe(0);
+  });
+
+  it('exits 1 when the start fails, with the plugin named', async () => {
+    const child = runTs(fixture, ['fail-start']);
+    const { code } = await child.exited;
+    expect(code).toBe(1);
+    expect(child.output()).toContain('plugin \\"server\\" failed in init: port 1 is not allowed');
+  });
+
+  it('exits at once on a second signal while stopping', async () => {
+    const child = runTs(fixture, ['slow-close']);
+    await child.waitFor('ready');
+    child.proc.kill('SIGTERM');
+    await child.waitFor('closed');
+    child.proc.kill('SIGTERM');
+    const { code } = await child.exited;
+    expect(code).toBe(1);
+    expect(child.output()).not.toContain('run returned');
+  });
+
+  it('leaves no handle behind: the process ends by itself after stop()', async () => {
+    const child = runTs(fixture, ['stop-only']);
+    const { code } = await child.exited;
+    expect(child.output()).toContain('stopped');
+    expect(code).toBe(0);
+  });
+});

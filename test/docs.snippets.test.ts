@@ -1,0 +1,31 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+// Every ```ts block in docs/ and the README whose first line is `// examples/<file>`
+// must appear verbatim in that file, which CI runs: the docs cannot rot.
+const root = fileURLToPath(new URL('..', import.meta.url));
+const pages = [
+  'README.md',
+  ...readdirSync(`${root}docs`)
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
+
+describe('documentation snippets', () => {
+  for (const page of pages) {
+    const text = readFileSync(`${root}${page}`, 'utf8');
+    const blocks = [...text.matchAll(/```ts\n\/\/ (examples\/\S+)\n([\s\S]*?)```/g)];
+    for (const [, file, body] of blocks) {
+      it(`${page}: snippet from ${file} is current`, () => {
+        const source = readFileSync(`${root}${file}`, 'utf8');
+        expect(source).toContain(body!.trim());
+      });
+    }
+  }
+
+  it('finds snippets to check', () => {
+    const all = pages.map((p) => readFileSync(`${root}${p}`, 'utf8')).join('\n');
+    expect(all.match(/```ts\n\/\/ examples\//g)?.length ?? 0).toBeGreaterThan(3);
+  });
+});
