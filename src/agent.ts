@@ -1,5 +1,5 @@
 import { Container, type Newable } from 'inversify';
-import { type ConfigClass, loadConfig } from './config/load.js';
+import { type ConfigClass, loadConfig, redacted } from './config/load.js';
 import { describeSettings, type SettingDescription } from './config/describe.js';
 import { envSegment } from './config/names.js';
 import {
@@ -17,7 +17,7 @@ import { inSequence, type Step } from './sequence.js';
 import { isLogLevel, type Logger } from './logging/logger.js';
 import { type LogFormat, LogRegistry } from './logging/registry.js';
 import { depsOf, orderByDependencies } from './order.js';
-import type { InitContext, Phase, Plugin } from './plugin.js';
+import type { AgentView, InitContext, Phase, Plugin } from './plugin.js';
 import { logTimeline } from './timeline.js';
 
 /** Settings of an agent. */
@@ -89,6 +89,8 @@ interface Entry {
   serving: boolean;
   controller?: AbortController;
   ctx?: InitContext;
+  /** Configurations loaded during the current start, by class. */
+  configs?: Map<ConfigClass, object>;
 }
 
 const DEFAULT_TIMEOUT = 15_000;
@@ -98,7 +100,7 @@ const DEFAULT_TIMEOUT = 15_000;
  * its lifecycle: `init` then `afterInit` in order to start, `beforeClose` then
  * `close` in reverse to stop.
  */
-export class Agent {
+export class Agent implements AgentView {
   /** The agent's name. */
   readonly name: string;
   /** The service label. */
@@ -258,7 +260,9 @@ export class Agent {
         if (received === 0) process.exitCode = 1;
         return;
       }
-      await stopWanted;
+      // signal listeners alone do not keep Node running: hold the process open until one arrives
+      const keepAlive = setInterval(() => undefined, 1 << 30);
+      await stopWanted.finally(() => clearInterval(keepAlive));
       try {
         await this.stop();
       } catch (err) {
@@ -274,7 +278,10 @@ export class Agent {
     const began = performance.now();
     this.state = 'starting';
     this.stopRequested = false;
-    for (const entry of this.entries) entry.controller = undefined;
+    for (const entry of this.entries) {
+      entry.controller = undefined;
+      entry.configs = undefined;
+    }
     this.events.emit('starting', { agent: this.name });
     const budget = new Budget('start', this.options.startTimeout);
     try {
@@ -326,8 +333,7 @@ export class Agent {
       if (err instanceof FlavorkitError && err.plugin === entry.name) throw err;
       throw new PluginStartError(entry.name, phase, err);
     }
-    entry.state = 'failed';
-    entry.error = toError(err).message;
+    this.setState(entry, 'failed', toError(err).message);
     this.log.warn(`optional plugin ${entry.name} failed in ${phase}: ${entry.error}`);
   }
 
@@ -335,10 +341,8 @@ export class Agent {
   private skip(entry: Entry, phase: 'init' | 'afterInit', broken: Entry): void {
     const because = `depends on "${broken.name}", which ${broken.state === 'failed' ? 'failed' : 'was skipped'}`;
     if (!entry.optional) throw new PluginStartError(entry.name, phase, new Error(because));
-    entry.state = 'skipped';
-    entry.error = because;
+    this.setState(entry, 'skipped', because);
     this.log.warn(`${entry.name} not started: ${because}`);
-    this.events.emit('pluginSkipped', { plugin: entry.name, because });
   }
 
   private async stopOnce(): Promise<void> {
@@ -386,8 +390,8 @@ export class Agent {
 
   /** One lifecycle call of one plugin: timed, limited, announced; synchronous when the call is. */
   private invoke(entry: Entry, phase: Phase, budget: Budget): Step {
-    if (phase === 'init') entry.state = 'starting';
-    else if (phase === 'beforeClose') entry.state = 'stopping';
+    if (phase === 'init') this.setState(entry, 'starting');
+    else if (phase === 'beforeClose') this.setState(entry, 'stopping');
     const method = entry.plugin[phase];
     if (!method) return this.completed(entry, phase);
     if (budget.remaining() <= 0) checkBudget(this.limitsOf(entry, phase, budget));
@@ -441,16 +445,30 @@ export class Agent {
     if (phase === 'init') entry.initialised = true;
     else if (phase === 'afterInit') {
       entry.serving = true;
-      entry.state = 'ok';
-    } else if (phase === 'close') entry.state = 'stopped';
+      this.setState(entry, 'ok');
+    } else if (phase === 'close') this.setState(entry, 'stopped');
+  }
+
+  private setState(entry: Entry, state: PluginState, error?: string): void {
+    if (error !== undefined) entry.error = error;
+    if (entry.state === state) return;
+    entry.state = state;
+    if (this.events.has('pluginState')) {
+      this.events.emit('pluginState', {
+        plugin: entry.name,
+        state,
+        optional: entry.optional,
+        ...(error === undefined ? {} : { error }),
+      });
+    }
   }
 
   private contextOf(entry: Entry): InitContext {
     this.contextHost ??= {
-      agentName: this.name,
+      agent: this,
       logs: this.logs,
       signalOf: (e) => this.controllerOf(e).signal,
-      configOf: (e, cls) => this.configOf(e.name, cls),
+      configOf: (e, cls) => this.configOf(e, cls),
     };
     entry.ctx ??= new PluginContext(this.contextHost, entry);
     return entry.ctx;
@@ -463,14 +481,22 @@ export class Agent {
   }
 
   /** A plugin's configuration from every source. */
-  private configOf<T extends object>(plugin: string, cls: ConfigClass<T>): T {
-    return loadConfig(cls, {
+  private configOf<T extends object>(entry: Entry, cls: ConfigClass<T>): T {
+    const cached = entry.configs?.get(cls);
+    if (cached) return cached as T;
+    const plugin = entry.name;
+    const config = loadConfig(cls, {
       agent: this.name,
       plugin,
       dir: this.options.configDir ?? this.env[`${envSegment(this.name)}_CONFIG_DIR`],
       env: this.env,
       values: this.options.config?.[plugin],
     });
+    if (this.logs.enabled('agent', 'debug')) {
+      this.log.debug(`configuration of ${plugin}`, redacted(cls, config));
+    }
+    (entry.configs ??= new Map()).set(cls, config);
+    return config;
   }
 
   /** Validates every declared configuration before any `init`, so bad settings stop start-up early. */
@@ -479,7 +505,7 @@ export class Agent {
       const cls = configClassOf(entry.plugin);
       if (!cls) continue;
       try {
-        this.configOf(entry.name, cls);
+        this.configOf(entry, cls);
       } catch (err) {
         if (err instanceof ConfigError && entry.optional) continue;
         throw err;
@@ -544,7 +570,7 @@ export class Agent {
 
 /** What every `PluginContext` of one agent shares. */
 interface ContextHost {
-  agentName: string;
+  agent: AgentView;
   logs: LogRegistry;
   signalOf(entry: Entry): AbortSignal;
   configOf<T extends object>(entry: Entry, cls: ConfigClass<T>): T;
@@ -561,8 +587,8 @@ class PluginContext implements InitContext {
     return this.entry.name;
   }
 
-  get agentName(): string {
-    return this.host.agentName;
+  get agent(): AgentView {
+    return this.host.agent;
   }
 
   get log(): Logger {

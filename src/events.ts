@@ -1,3 +1,4 @@
+import type { PluginState } from './agent.js';
 import type { Phase } from './plugin.js';
 
 /** The lifecycle events of an agent and their data. */
@@ -16,8 +17,8 @@ export interface AgentEvents {
   phaseBegin: { plugin: string; phase: Phase };
   /** A plugin's lifecycle call ended, with its duration and error if it failed. */
   phaseEnd: { plugin: string; phase: Phase; durationMs: number; error?: Error };
-  /** A plugin was not started because a plugin it depends on failed. */
-  pluginSkipped: { plugin: string; because: string };
+  /** A plugin's state changed; `error` says why it failed or was skipped. */
+  pluginState: { plugin: string; state: PluginState; optional: boolean; error?: string };
 }
 
 /** Name of an agent event. */

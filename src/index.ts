@@ -7,7 +7,7 @@ export { Embed, Flavor, Plug } from './flavor.js';
 export type { PlugOptions } from './flavor.js';
 export type { NamedPlugin } from './flatten.js';
 export { isPlugin } from './plugin.js';
-export type { InitContext, Phase, Plugin } from './plugin.js';
+export type { AgentView, InitContext, Phase, Plugin } from './plugin.js';
 export {
   AgentStateError,
   AgentStopError,

@@ -1,11 +1,24 @@
+import type { AgentStatus, PluginInfo } from './agent.js';
+import type { AgentEventName, AgentListener } from './events.js';
 import type { Logger } from './logging/logger.js';
+
+/** What a plugin can see of the agent running it. */
+export interface AgentView {
+  readonly name: string;
+  /** The service label: `AgentOptions.label`, env `MICROSERVICE_LABEL`, or the name. */
+  readonly label: string;
+  /** The plugins in start order, with their states and timings. */
+  readonly plugins: PluginInfo[];
+  status(): AgentStatus;
+  on<E extends AgentEventName>(event: E, listener: AgentListener<E>): () => void;
+}
 
 /** What the agent hands a plugin in `init` and `afterInit`. */
 export interface InitContext {
   /** The plugin's name in the agent (field name or `@Plug({ name })`). */
   readonly name: string;
-  /** The agent's name. */
-  readonly agentName: string;
+  /** The agent running the plugin. */
+  readonly agent: AgentView;
   /** A logger named after the plugin. */
   readonly log: Logger;
   /** Aborts when the plugin's time limit passes or the agent starts stopping. */

@@ -15,6 +15,15 @@ describe('agent.run() in a real process', () => {
     expect(code).toBe(0);
   });
 
+  it('keeps running until a signal even when no plugin holds a handle', async () => {
+    const child = runTs(fixture, ['idle']);
+    await child.waitFor('ready');
+    child.proc.kill('SIGTERM');
+    const { code } = await child.exited;
+    expect(child.output()).toContain('run returned 0');
+    expect(code).toBe(0);
+  });
+
   it('exits 1 when the start fails, with the plugin named', async () => {
     const child = runTs(fixture, ['fail-start']);
     const { code } = await child.exited;

@@ -34,6 +34,8 @@ export class LogRegistry {
   private readonly levels = new Map<string, LogLevel>();
   private readonly loggers = new Map<string, Logger>();
   private winston!: Winston;
+  private stream: NodeJS.WritableStream = process.stdout;
+  private format: LogFormat = 'auto';
 
   constructor(options: LogRegistryOptions = {}) {
     this.configure(options);
@@ -45,15 +47,15 @@ export class LogRegistry {
     if (options.level) this.defaultLevel = options.level;
     for (const [name, level] of Object.entries(options.levels ?? {})) this.levels.set(name, level);
     if (options.format || options.stream || !this.winston) {
-      const stream = options.stream ?? process.stdout;
-      const tty = (stream as { isTTY?: boolean }).isTTY === true;
-      const mode = options.format ?? 'auto';
-      const pretty = mode === 'pretty' || (mode === 'auto' && tty);
+      this.stream = options.stream ?? this.stream;
+      this.format = options.format ?? this.format;
+      const tty = (this.stream as { isTTY?: boolean }).isTTY === true;
+      const pretty = this.format === 'pretty' || (this.format === 'auto' && tty);
       this.winston = createLogger({
         level: 'debug',
         levels: Object.fromEntries(LOG_LEVELS.map((l, i) => [l, i])),
         format: pretty ? prettyFormat(tty) : jsonFormat(),
-        transports: [new transports.Stream({ stream })],
+        transports: [new transports.Stream({ stream: this.stream })],
       });
     }
   }
