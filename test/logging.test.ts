@@ -37,7 +37,7 @@ describe('log registry', () => {
     const { stream, lines } = captureLines();
     const logs = new LogRegistry({ agent: 'shop', stream, format: 'pretty' });
     logs.logger('db').warn('slow query', { ms: 812 });
-    expect(lines[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} warn  \[shop\/db\] slow query ms=812$/);
+    expect(lines[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} warn {2}\[shop\/db\] slow query ms=812$/);
 
     const tty = Object.assign(new PassThrough(), { isTTY: true });
     const chunks: string[] = [];
