@@ -11,10 +11,11 @@ export interface Child {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `node --import tsx <file> ...args`. */
-export function runTs(file: string, args: string[] = []): Child {
+/** Starts `node --import tsx <file> ...args`, with `env` added to this process's environment. */
+export function runTs(file: string, args: string[] = [], env: Record<string, string> = {}): Child {
   const proc = spawn(process.execPath, ['--import', 'tsx', file, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
   });
   let out = '';
   const waiters: Array<{ line: string | RegExp; resolve: () => void }> = [];

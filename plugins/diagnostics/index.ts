@@ -1,0 +1,28 @@
+import type { AgentView, InitContext, Plugin } from '../../src/index.js';
+import type { HttpHandlers } from '../http/index.js';
+import type { StatusReporter } from '../status-check/index.js';
+import { renderPage } from './page.js';
+import { buildReport } from './report.js';
+
+export { buildReport, type DiagnosticsReport, type TimelineBar } from './report.js';
+
+/**
+ * `GET /diagnostics`: a self-contained HTML page with every plugin, its state,
+ * init duration and dependencies, the start-up timeline and the dependency
+ * graph; `GET /diagnostics.json`: the same data. Both are admin routes.
+ */
+export class DiagnosticsPlugin implements Plugin {
+  deps!: { http: HttpHandlers; status: StatusReporter };
+  private agent?: AgentView;
+
+  init(ctx: InitContext): void {
+    this.agent = ctx.agent;
+    const report = () => buildReport(this.agent!, this.deps.status.agentStatus());
+    this.deps.http.admin.get('/diagnostics.json', (_req, res) => {
+      res.json(report());
+    });
+    this.deps.http.admin.get('/diagnostics', (_req, res) => {
+      res.type('html').send(renderPage(report()));
+    });
+  }
+}

@@ -1,0 +1,113 @@
+import type { DiagnosticsReport } from './report.js';
+
+const COLOURS: Record<string, string> = {
+  ok: '#2e7d32',
+  starting: '#f9a825',
+  stopping: '#f9a825',
+  error: '#c62828',
+  failed: '#c62828',
+  skipped: '#8d6e63',
+  stopped: '#616161',
+  idle: '#9e9e9e',
+};
+
+/** Escapes text for HTML and SVG. */
+export function escape(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** The diagnostics page: self-contained HTML with inline CSS and SVG, no scripts, no CDN. */
+export function renderPage(report: DiagnosticsReport): string {
+  const rows = report.plugins
+    .map((p) => {
+      const state = p.health ?? p.state;
+      const error = p.healthError ?? p.error;
+      return `<tr class="plugin" data-plugin="${escape(p.name)}">
+  <td>${escape(p.name)}</td><td><code>${escape(p.path)}</code></td>
+  <td><span class="state" style="background:${COLOURS[state] ?? '#9e9e9e'}">${escape(state)}</span>${p.optional ? ' <small>optional</small>' : ''}</td>
+  <td class="num">${p.timings.init === undefined ? '' : p.timings.init.toFixed(2)}</td>
+  <td>${p.dependsOn.map(escape).join(', ')}</td>
+  <td>${error ? escape(error) : ''}</td></tr>`;
+    })
+    .join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>${escape(report.agent.name)}: diagnostics</title>
+<style>
+body{font:14px system-ui,sans-serif;margin:24px;color:#212121}
+table{border-collapse:collapse;margin-bottom:24px}td,th{padding:4px 10px;border-bottom:1px solid #e0e0e0;text-align:left}
+.num{text-align:right;font-variant-numeric:tabular-nums}.state{color:#fff;border-radius:3px;padding:1px 6px}
+h2{margin-top:28px}svg text{font:12px system-ui,sans-serif}
+</style></head><body>
+<h1>${escape(report.agent.name)} <small>${escape(report.agent.label)}</small></h1>
+<p>State: <span class="state" id="agent-state" style="background:${COLOURS[report.agent.state] ?? '#2e7d32'}">${escape(report.agent.state)}</span>
+ · ${report.plugins.length} plugins · <a href="diagnostics.json">JSON</a></p>
+<h2>Plugins</h2>
+<table id="plugins"><thead><tr><th>plugin</th><th>path</th><th>state</th><th>init ms</th><th>depends on</th><th>error</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>
+<h2>Start-up timeline</h2>
+${renderTimeline(report)}
+<h2>Dependencies</h2>
+${renderGraph(report)}
+</body></html>`;
+}
+
+function renderTimeline(report: DiagnosticsReport): string {
+  const total = Math.max(...report.timeline.map((b) => b.startMs + b.durationMs), 0.001);
+  const width = 720;
+  const labelWidth = 200;
+  const rowHeight = 18;
+  const bars = report.timeline
+    .map((b, i) => {
+      const x = labelWidth + (b.startMs / total) * width;
+      const w = Math.max(1, (b.durationMs / total) * width);
+      const y = i * rowHeight;
+      return `<g class="bar"><text x="0" y="${y + 13}">${escape(b.plugin)} · ${b.phase}</text>
+<rect x="${x.toFixed(1)}" y="${y + 3}" width="${w.toFixed(1)}" height="12" fill="${b.phase === 'init' ? '#1565c0' : '#6a1b9a'}"><title>${escape(b.plugin)} ${b.phase}: ${b.durationMs.toFixed(2)} ms</title></rect>
+<text x="${(x + w + 4).toFixed(1)}" y="${y + 13}">${b.durationMs.toFixed(2)} ms</text></g>`;
+    })
+    .join('\n');
+  const height = report.timeline.length * rowHeight + 4;
+  return `<svg id="timeline" width="${labelWidth + width + 80}" height="${height}" role="img" aria-label="start-up timeline">${bars}</svg>`;
+}
+
+/** The dependency graph, laid out in columns by depth: dependencies left of their dependents. */
+function renderGraph(report: DiagnosticsReport): string {
+  const byName = new Map(report.plugins.map((p) => [p.name, p]));
+  const depth = new Map<string, number>();
+  for (const p of report.plugins) {
+    // plugins come in start order, so every dependency already has its depth
+    depth.set(p.name, Math.max(-1, ...p.dependsOn.map((d) => depth.get(d) ?? 0)) + 1);
+  }
+  const columns: string[][] = [];
+  for (const p of report.plugins) (columns[depth.get(p.name)!] ??= []).push(p.name);
+  const box = { w: 150, h: 28, gapX: 60, gapY: 14 };
+  const at = new Map<string, { x: number; y: number }>();
+  columns.forEach((names, c) =>
+    names.forEach((name, r) =>
+      at.set(name, { x: 10 + c * (box.w + box.gapX), y: 10 + r * (box.h + box.gapY) }),
+    ),
+  );
+  const edges = report.plugins.flatMap((p) =>
+    p.dependsOn.map((d) => {
+      const from = at.get(d)!;
+      const to = at.get(p.name)!;
+      return `<path class="edge" d="M${from.x + box.w},${from.y + box.h / 2} C${from.x + box.w + box.gapX / 2},${from.y + box.h / 2} ${to.x - box.gapX / 2},${to.y + box.h / 2} ${to.x},${to.y + box.h / 2}" fill="none" stroke="#757575" marker-end="url(#arrow)"/>`;
+    }),
+  );
+  const nodes = [...at].map(([name, { x, y }]) => {
+    const p = byName.get(name)!;
+    const colour = COLOURS[p.health ?? p.state] ?? '#9e9e9e';
+    return `<g class="node" data-plugin="${escape(name)}"><rect x="${x}" y="${y}" width="${box.w}" height="${box.h}" rx="4" fill="#fff" stroke="${colour}" stroke-width="2"/>
+<text x="${x + 8}" y="${y + 18}">${escape(name)}</text></g>`;
+  });
+  const width = 20 + columns.length * (box.w + box.gapX);
+  const height = 20 + Math.max(1, ...columns.map((c) => c.length)) * (box.h + box.gapY);
+  return `<svg id="graph" width="${width}" height="${height}" role="img" aria-label="dependency graph">
+<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#757575"/></marker></defs>
+${edges.join('\n')}
+${nodes.join('\n')}
+</svg>`;
+}

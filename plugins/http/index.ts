@@ -1,0 +1,214 @@
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type ErrorRequestHandler, type RequestHandler, type Router } from 'express';
+import type { InitContext, Logger, Plugin } from '../../src/index.js';
+import { adminGuard } from './admin.js';
+import { HttpConfig } from './config.js';
+
+export { adminAccess, isLoopback, type AdminDecision } from './admin.js';
+export { HttpConfig } from './config.js';
+
+/** One answered request, as observers (metrics, access logs) see it. */
+export interface RequestRecord {
+  method: string;
+  /** The matched route template (`/users/:id`), or `<unmatched>`. */
+  route: string;
+  status: number;
+  durationMs: number;
+}
+
+/** Route registration for routes that only administrators may call. */
+export interface AdminRoutes {
+  get(path: string, ...handlers: RequestHandler[]): void;
+  post(path: string, ...handlers: RequestHandler[]): void;
+  put(path: string, ...handlers: RequestHandler[]): void;
+  delete(path: string, ...handlers: RequestHandler[]): void;
+}
+
+/** What dependents of the HTTP server use to register routes, during their `init`. */
+export interface HttpHandlers extends AdminRoutes {
+  /** Middleware for every route registered after it. */
+  use(...handlers: RequestHandler[]): void;
+  /** A new express Router mounted at `prefix`. */
+  router(prefix?: string): Router;
+  /** Routes behind the admin protection (bearer token, or loopback only). */
+  readonly admin: AdminRoutes;
+  /** Observes every answered request; returns an unsubscribe function. */
+  onRequest(listener: (record: RequestRecord) => void): () => void;
+  /** Where the server listens, once initialised. */
+  address(): { host: string; port: number };
+}
+
+/**
+ * An express 5 server. It binds its port in `init` (a port in use fails the
+ * start), answers from `afterInit` on (503 before), and in `beforeClose` stops
+ * accepting and lets in-flight requests finish within the drain limit.
+ */
+export class HttpPlugin implements Plugin, HttpHandlers {
+  static readonly configClass = HttpConfig;
+  private readonly app = express();
+  private readonly routes = express.Router();
+  private readonly listeners = new Set<(record: RequestRecord) => void>();
+  private readonly inFlight = new Set<ServerResponse>();
+  private server?: Server;
+  private serving = false;
+  private config = new HttpConfig();
+  private log?: Logger;
+
+  readonly admin: AdminRoutes = {
+    get: (path, ...h) => void this.routes.get(path, this.guard, ...h),
+    post: (path, ...h) => void this.routes.post(path, this.guard, ...h),
+    put: (path, ...h) => void this.routes.put(path, this.guard, ...h),
+    delete: (path, ...h) => void this.routes.delete(path, this.guard, ...h),
+  };
+
+  private readonly guard = adminGuard(() => this.config.adminToken);
+
+  async init(ctx: InitContext): Promise<void> {
+    this.config = ctx.config(HttpConfig);
+    this.log = ctx.log;
+    this.app.disable('x-powered-by');
+    this.app.use(this.gate);
+    this.app.use(express.json({ limit: this.config.bodyLimit }));
+    this.app.use(this.routes);
+    this.app.use((_req, res) => void res.status(404).json({ error: 'not found' }));
+    this.app.use(this.onError);
+    this.server = createServer(this.app);
+    await listen(this.server, this.config.host, this.config.port);
+    ctx.log.info(`listening on http://${this.config.host}:${this.address().port}`);
+  }
+
+  afterInit(): void {
+    this.serving = true;
+  }
+
+  async beforeClose(): Promise<void> {
+    this.serving = false;
+    const server = this.server;
+    if (!server?.listening) return;
+    for (const res of this.inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.log?.warn(`${this.inFlight.size} request(s) cut off after the drain limit`);
+        server.closeAllConnections();
+      }, this.config.drainTimeout);
+      server.close(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      server.closeIdleConnections();
+    });
+  }
+
+  close(): void {
+    if (this.server?.listening) this.server.close();
+    this.server?.closeAllConnections();
+    this.server = undefined;
+  }
+
+  get(path: string, ...handlers: RequestHandler[]): void {
+    this.routes.get(path, ...handlers);
+  }
+  post(path: string, ...handlers: RequestHandler[]): void {
+    this.routes.post(path, ...handlers);
+  }
+  put(path: string, ...handlers: RequestHandler[]): void {
+    this.routes.put(path, ...handlers);
+  }
+  delete(path: string, ...handlers: RequestHandler[]): void {
+    this.routes.delete(path, ...handlers);
+  }
+  use(...handlers: RequestHandler[]): void {
+    this.routes.use(...handlers);
+  }
+
+  router(prefix = '/'): Router {
+    const router = express.Router();
+    this.routes.use(prefix, router);
+    return router;
+  }
+
+  onRequest(listener: (record: RequestRecord) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  address(): { host: string; port: number } {
+    const address = this.server?.address() as AddressInfo | null | undefined;
+    if (!address)
+      throw new Error('the http plugin is not listening: call address() after its init');
+    return { host: this.config.host, port: address.port };
+  }
+
+  /** Refuses requests while not serving; tracks in-flight requests and reports each one. */
+  private readonly gate: RequestHandler = (req, res, next) => {
+    if (!this.serving) {
+      res.setHeader('Connection', 'close');
+      res.setHeader('Retry-After', '1');
+      res.status(503).json({ error: 'the server is not serving yet or any more' });
+      return;
+    }
+    this.inFlight.add(res);
+    const began = this.listeners.size > 0 ? performance.now() : 0;
+    res.once('close', () => {
+      this.inFlight.delete(res);
+      if (!this.serving) this.server?.closeIdleConnections();
+      if (began === 0) return;
+      const route = req.route
+        ? joinRoute(req.baseUrl, (req.route as { path: string }).path)
+        : '<unmatched>';
+      const record = {
+        method: req.method,
+        route,
+        status: res.statusCode,
+        durationMs: performance.now() - began,
+      };
+      for (const listener of this.listeners) listener(record);
+    });
+    next();
+  };
+
+  private readonly onError: ErrorRequestHandler = (err: unknown, req, res, next) => {
+    const status =
+      (err as { status?: number; statusCode?: number }).status ??
+      (err as { statusCode?: number }).statusCode;
+    if (status !== undefined && status >= 400 && status < 500) {
+      res.status(status).json({ error: (err as Error).message });
+      return;
+    }
+    this.log?.error(
+      `${req.method} ${req.originalUrl} failed: ${(err as Error)?.message ?? String(err)}`,
+      {
+        stack: (err as Error)?.stack,
+      },
+    );
+    if (res.headersSent) return next(err);
+    res.status(500).json({ error: 'internal server error' });
+  };
+}
+
+function joinRoute(base: string, path: string): string {
+  return base && path === '/' ? base : base + path;
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      const why =
+        err.code === 'EADDRINUSE'
+          ? 'is already in use: stop the other process or set another port'
+          : err.code === 'EACCES'
+            ? 'needs privileges: choose a port above 1023'
+            : `cannot be bound (${err.code ?? err.message})`;
+      reject(new Error(`${host}:${port} ${why}`, { cause: err }));
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+}

@@ -1,0 +1,94 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AgentView, InitContext, Plugin } from '../../src/index.js';
+import type { HttpHandlers } from '../http/index.js';
+
+/** What dependents use to add their own metrics: `new Counter({ ..., registers: [metrics.registry] })`. */
+export interface Metrics {
+  readonly registry: Registry;
+}
+
+const PLUGIN_STATES = ['idle', 'starting', 'ok', 'failed', 'skipped', 'stopping', 'stopped'];
+const AGENT_STATES = ['idle', 'starting', 'ok', 'degraded', 'error', 'stopping', 'stopped'];
+
+/**
+ * `GET /metrics` in the Prometheus text format: Node process metrics, HTTP
+ * requests by method, route template and status, and the agent's own figures.
+ * Each instance has its own registry; nothing is global.
+ */
+export class PrometheusPlugin implements Plugin, Metrics {
+  readonly registry = new Registry();
+  deps!: { http: HttpHandlers };
+  private unsubscribe?: () => void;
+
+  init(ctx: InitContext): void {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    const labelNames = ['method', 'route', 'status'] as const;
+    const requests = new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests answered',
+      labelNames,
+      registers,
+    });
+    const latency = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'Time to answer HTTP requests',
+      labelNames,
+      registers,
+    });
+    this.unsubscribe = this.deps.http.onRequest(({ method, route, status, durationMs }) => {
+      const labels = { method, route, status: String(status) };
+      requests.inc(labels);
+      latency.observe(labels, durationMs / 1000);
+    });
+    agentMetrics(ctx.agent, this.registry);
+    this.deps.http.get('/metrics', async (_req, res) => {
+      res.setHeader('Content-Type', this.registry.contentType);
+      res.send(await this.registry.metrics());
+    });
+  }
+
+  close(): void {
+    this.unsubscribe?.();
+    this.registry.clear();
+  }
+}
+
+/** Gauges read from the agent at scrape time: init durations, plugin states, agent state. */
+function agentMetrics(agent: AgentView, registry: Registry): void {
+  new Gauge({
+    name: 'flavorkit_plugin_init_seconds',
+    help: 'Time each plugin spent in init',
+    labelNames: ['plugin'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const p of agent.plugins) {
+        if (p.timings.init !== undefined) this.set({ plugin: p.name }, p.timings.init / 1000);
+      }
+    },
+  });
+  new Gauge({
+    name: 'flavorkit_plugin_state',
+    help: 'Lifecycle state of each plugin (1 for the current state)',
+    labelNames: ['plugin', 'state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const p of agent.plugins) {
+        for (const state of PLUGIN_STATES)
+          this.set({ plugin: p.name, state }, p.state === state ? 1 : 0);
+      }
+    },
+  });
+  new Gauge({
+    name: 'flavorkit_agent_state',
+    help: 'State of the agent (1 for the current state)',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const current = agent.status().state;
+      for (const state of AGENT_STATES) this.set({ state }, current === state ? 1 : 0);
+    },
+  });
+}
