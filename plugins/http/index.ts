@@ -1,6 +1,6 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express, { type ErrorRequestHandler, type RequestHandler, type Router } from 'express';
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { InitContext, Logger, Plugin } from '../../src/index.js';
 import { adminGuard } from './admin.js';
 import { HttpConfig } from './config.js';
@@ -47,7 +47,6 @@ export interface HttpHandlers extends AdminRoutes {
 export class HttpPlugin implements Plugin, HttpHandlers {
   static readonly configClass = HttpConfig;
   private readonly app = express();
-  private readonly routes = express.Router();
   private readonly listeners = new Set<(record: RequestRecord) => void>();
   private readonly inFlight = new Set<ServerResponse>();
   private server?: Server;
@@ -56,24 +55,30 @@ export class HttpPlugin implements Plugin, HttpHandlers {
   private log?: Logger;
 
   readonly admin: AdminRoutes = {
-    get: (path, ...h) => void this.routes.get(path, this.guard, ...h),
-    post: (path, ...h) => void this.routes.post(path, this.guard, ...h),
-    put: (path, ...h) => void this.routes.put(path, this.guard, ...h),
-    delete: (path, ...h) => void this.routes.delete(path, this.guard, ...h),
+    get: (path, ...h) => void this.app.get(path, this.guard, ...h),
+    post: (path, ...h) => void this.app.post(path, this.guard, ...h),
+    put: (path, ...h) => void this.app.put(path, this.guard, ...h),
+    delete: (path, ...h) => void this.app.delete(path, this.guard, ...h),
   };
 
   private readonly guard = adminGuard(() => this.config.adminToken);
+  private parseJson?: RequestHandler;
+
+  constructor() {
+    this.app.disable('x-powered-by');
+    this.app.use(this.gate);
+  }
 
   async init(ctx: InitContext): Promise<void> {
     this.config = ctx.config(HttpConfig);
     this.log = ctx.log;
-    this.app.disable('x-powered-by');
-    this.app.use(this.gate);
-    this.app.use(express.json({ limit: this.config.bodyLimit }));
-    this.app.use(this.routes);
-    this.app.use((_req, res) => void res.status(404).json({ error: 'not found' }));
-    this.app.use(this.onError);
-    this.server = createServer(this.app);
+    this.parseJson = express.json({ limit: this.config.bodyLimit });
+    // what no route answered ends here: a JSON 404, or the error as JSON
+    this.server = createServer((req, res) =>
+      this.app(req as Request, res as Response, (err?: unknown) =>
+        this.unhandled(err, req as Request, res as Response),
+      ),
+    );
     await listen(this.server, this.config.host, this.config.port);
     ctx.log.info(`listening on http://${this.config.host}:${this.address().port}`);
   }
@@ -107,24 +112,24 @@ export class HttpPlugin implements Plugin, HttpHandlers {
   }
 
   get(path: string, ...handlers: RequestHandler[]): void {
-    this.routes.get(path, ...handlers);
+    this.app.get(path, ...handlers);
   }
   post(path: string, ...handlers: RequestHandler[]): void {
-    this.routes.post(path, ...handlers);
+    this.app.post(path, ...handlers);
   }
   put(path: string, ...handlers: RequestHandler[]): void {
-    this.routes.put(path, ...handlers);
+    this.app.put(path, ...handlers);
   }
   delete(path: string, ...handlers: RequestHandler[]): void {
-    this.routes.delete(path, ...handlers);
+    this.app.delete(path, ...handlers);
   }
   use(...handlers: RequestHandler[]): void {
-    this.routes.use(...handlers);
+    this.app.use(...handlers);
   }
 
   router(prefix = '/'): Router {
     const router = express.Router();
-    this.routes.use(prefix, router);
+    this.app.use(prefix, router);
     return router;
   }
 
@@ -140,7 +145,7 @@ export class HttpPlugin implements Plugin, HttpHandlers {
     return { host: this.config.host, port: address.port };
   }
 
-  /** Refuses requests while not serving; tracks in-flight requests and reports each one. */
+  /** Refuses requests while not serving; tracks in-flight requests, reports each one, parses bodies. */
   private readonly gate: RequestHandler = (req, res, next) => {
     if (!this.serving) {
       res.setHeader('Connection', 'close');
@@ -150,7 +155,7 @@ export class HttpPlugin implements Plugin, HttpHandlers {
     }
     this.inFlight.add(res);
     const began = this.listeners.size > 0 ? performance.now() : 0;
-    res.once('close', () => {
+    res.on('close', () => {
       this.inFlight.delete(res);
       if (!this.serving) this.server?.closeIdleConnections();
       if (began === 0) return;
@@ -165,27 +170,33 @@ export class HttpPlugin implements Plugin, HttpHandlers {
       };
       for (const listener of this.listeners) listener(record);
     });
-    next();
+    if (BODYLESS.has(req.method) || !this.parseJson) next();
+    else this.parseJson(req, res, next);
   };
 
-  private readonly onError: ErrorRequestHandler = (err: unknown, req, res, next) => {
+  /** A JSON 404 for requests no route answered; a JSON error for errors no handler took. */
+  private unhandled(err: unknown, req: Request, res: Response): void {
+    if (err === undefined || err === null) {
+      res.status(404).json({ error: 'not found' });
+      return;
+    }
     const status =
-      (err as { status?: number; statusCode?: number }).status ??
-      (err as { statusCode?: number }).statusCode;
+      (err as { status?: number }).status ?? (err as { statusCode?: number }).statusCode;
     if (status !== undefined && status >= 400 && status < 500) {
       res.status(status).json({ error: (err as Error).message });
       return;
     }
-    this.log?.error(
-      `${req.method} ${req.originalUrl} failed: ${(err as Error)?.message ?? String(err)}`,
-      {
-        stack: (err as Error)?.stack,
-      },
-    );
-    if (res.headersSent) return next(err);
-    res.status(500).json({ error: 'internal server error' });
-  };
+    const message = err instanceof Error ? err.message : String(err);
+    this.log?.error(`${req.method} ${req.originalUrl} failed: ${message}`, {
+      stack: (err as Error)?.stack,
+    });
+    if (res.headersSent) res.destroy();
+    else res.status(500).json({ error: 'internal server error' });
+  }
 }
+
+/** Methods whose requests carry no body to parse. */
+const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 function joinRoute(base: string, path: string): string {
   return base && path === '/' ? base : base + path;

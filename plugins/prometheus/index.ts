@@ -7,6 +7,8 @@ export interface Metrics {
   readonly registry: Registry;
 }
 
+type Label = 'method' | 'route' | 'status';
+
 const PLUGIN_STATES = ['idle', 'starting', 'ok', 'failed', 'skipped', 'stopping', 'stopped'];
 const AGENT_STATES = ['idle', 'starting', 'ok', 'degraded', 'error', 'stopping', 'stopped'];
 
@@ -36,10 +38,21 @@ export class PrometheusPlugin implements Plugin, Metrics {
       labelNames,
       registers,
     });
+    // one labelled child pair per method/route/status, so a request does no label hashing
+    const children = new Map<
+      string,
+      { count: Counter.Internal<Label>; time: Histogram.Internal<Label> }
+    >();
     this.unsubscribe = this.deps.http.onRequest(({ method, route, status, durationMs }) => {
-      const labels = { method, route, status: String(status) };
-      requests.inc(labels);
-      latency.observe(labels, durationMs / 1000);
+      const key = `${method} ${status} ${route}`;
+      let child = children.get(key);
+      if (!child) {
+        const labels = { method, route, status: String(status) };
+        child = { count: requests.labels(labels), time: latency.labels(labels) };
+        children.set(key, child);
+      }
+      child.count.inc();
+      child.time.observe(durationMs / 1000);
     });
     agentMetrics(ctx.agent, this.registry);
     this.deps.http.get('/metrics', async (_req, res) => {
