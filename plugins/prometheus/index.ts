@@ -41,7 +41,7 @@ export class PrometheusPlugin implements Plugin, Metrics {
     // one labelled child pair per method/route/status, so a request does no label hashing
     const children = new Map<
       string,
-      { count: Counter.Internal<Label>; time: Histogram.Internal<Label> }
+      { count: Counter.Internal; time: Histogram.Internal<Label> }
     >();
     this.unsubscribe = this.deps.http.onRequest(({ method, route, status, durationMs }) => {
       const key = `${method} ${status} ${route}`;
