@@ -2,12 +2,17 @@ import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 import { runTs } from '../../test/helpers/child.js';
 
-it('runs the composite flavor, greets through the wired store and stops on Ctrl-C', async () => {
-  const child = runTs(fileURLToPath(new URL('./main.ts', import.meta.url)));
+it('runs the composite flavor: the user plugin answers through the reused RPC flavor', async () => {
+  const child = runTs(fileURLToPath(new URL('./main.ts', import.meta.url)), [], {
+    COMPOSITE_HTTP_PORT: '0',
+    COMPOSITE_LOG_FORMAT: 'json',
+  });
   await child.waitFor(/started in/);
+  const port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(child.output())![1];
+  const res = await fetch(`http://127.0.0.1:${port}/xy`);
+  expect(await res.json()).toEqual({ plugin: 'pluginXY', calls: 1 });
   child.proc.kill('SIGINT');
   const { code } = await child.exited;
   expect(code).toBe(0);
-  expect(child.output()).toContain('hello Ada (visit 2)');
   expect(child.output()).toMatch(/stopped in/);
 });

@@ -1,20 +1,15 @@
 import { Embed, Flavor, Plug } from 'flavorkit';
-import { GreeterPlugin, HeartbeatPlugin, MemoryStorePlugin } from './plugins.js';
+import { RpcFlavor } from 'flavorkit/flavors/rpc';
+import { PluginXY } from './plugins.js';
 
-/** A reusable flavor: a store and a heartbeat. */
-@Flavor()
-export class InfraFlavor {
-  @Plug() store = new MemoryStorePlugin();
-  @Plug() heartbeat = new HeartbeatPlugin();
-}
-
-/** The application: the reused flavor plus an own plugin, wired explicitly. */
+/** A reused flavor (RPC) plus a user plugin, wired explicitly. */
 @Flavor()
 export class CompositeFlavor {
-  @Embed() infra = new InfraFlavor();
-  @Plug() greeter = new GreeterPlugin();
+  @Embed() rpc = new RpcFlavor();
+  @Plug() pluginXY = new PluginXY();
 
   inject(): void {
-    this.greeter.deps = { store: this.infra.store };
+    // one line per dependency: a readable, compiler-checked map of the wiring
+    this.pluginXY.deps = { http: this.rpc.http };
   }
 }
