@@ -329,11 +329,11 @@ export class Agent implements AgentView {
 
   /** A critical plugin's failure is thrown as `PluginStartError`; an optional one's is recorded. */
   private startFailure(entry: Entry, phase: 'init' | 'afterInit', err: unknown): void {
+    this.setState(entry, 'failed', toError(err).message);
     if (!entry.optional) {
       if (err instanceof FlavorkitError && err.plugin === entry.name) throw err;
       throw new PluginStartError(entry.name, phase, err);
     }
-    this.setState(entry, 'failed', toError(err).message);
     this.log.warn(`optional plugin ${entry.name} failed in ${phase}: ${entry.error}`);
   }
 
@@ -373,12 +373,15 @@ export class Agent implements AgentView {
       const flag = phase === 'beforeClose' ? 'serving' : 'initialised';
       if (!entry[flag]) return;
       entry[flag] = false;
+      const failed = (err: unknown) => {
+        const error = toError(err);
+        errors.push(error);
+        if (phase === 'close') this.setState(entry, 'failed', error.message);
+      };
       try {
-        return this.invoke(entry, phase, budget)?.catch(
-          (err: unknown) => void errors.push(toError(err)),
-        );
+        return this.invoke(entry, phase, budget)?.catch(failed);
       } catch (err) {
-        errors.push(toError(err));
+        failed(err);
       }
     };
     this.mark = performance.now();

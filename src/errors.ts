@@ -9,7 +9,8 @@ export type ErrorCode =
   | 'FK_INVALID_PLUGIN'
   | 'FK_CONFIG'
   | 'FK_AGENT_STOP'
-  | 'FK_AGENT_STATE';
+  | 'FK_AGENT_STATE'
+  | 'FK_TEST_SETUP';
 
 /** Fields shared by every flavorkit error. */
 export interface ErrorDetails {

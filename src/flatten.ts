@@ -15,6 +15,8 @@ export interface FoundPlugin {
 export interface NamedPlugin extends PlugOptions {
   name: string;
   plugin: Plugin;
+  /** Where it came from, shown in errors and `agent.plugins`; default its list index. */
+  path?: string;
 }
 
 const INJECTED = Symbol('flavorkit.injected');
@@ -111,8 +113,8 @@ function embedded(flavor: object, key: string, path: string): object {
 function fromListItem(item: Plugin | NamedPlugin, path: string): FoundPlugin {
   if (isPlugin(item)) return { name: defaultName(item), path, plugin: item, options: {} };
   if (item && typeof item === 'object' && isPlugin(item.plugin) && typeof item.name === 'string') {
-    const { plugin, name, ...options } = item;
-    return { name, path, plugin, options };
+    const { plugin, name, path: origin, ...options } = item;
+    return { name, path: origin ?? path, plugin, options };
   }
   throw new InvalidPluginError(
     path,

@@ -1,0 +1,232 @@
+import { Writable } from 'node:stream';
+import { onTestFinished } from 'vitest';
+import { Agent, type AgentOptions } from '../agent.js';
+import { FlavorkitError } from '../errors.js';
+import { flavorFields, isFlavor } from '../flavor.js';
+import { flatten, type FoundPlugin, type NamedPlugin } from '../flatten.js';
+import { isPlugin, type Plugin } from '../plugin.js';
+import { HttpPlugin } from '../../plugins/http/index.js';
+import { LeakTracker } from './leaks.js';
+import type { PluginPath, Swaps } from './paths.js';
+
+/** How to build a test agent over an application's flavor. */
+export interface TestAgentOptions<F> {
+  /** Replace plugins by typed field path, before `inject()` runs, so dependents get the mocks. */
+  swap?: Swaps<F>;
+  /** Replace plugins by their name in the agent, for plugins no typed path reaches. */
+  swapByName?: Record<string, Plugin>;
+  /** Leave plugins out, by field path or name. */
+  remove?: Array<PluginPath<F> | (string & {})>;
+  /** Extra plugins for the test, by name. */
+  add?: Record<string, Plugin>;
+  /** Configuration per plugin name; HTTP servers listen on a free port unless given one. */
+  config?: Record<string, Record<string, unknown>>;
+  /** Environment to read; default none, so the machine's variables never leak into a test. */
+  env?: Record<string, string | undefined>;
+  /** Config directory to read; default none. */
+  configDir?: string;
+  /** Other agent options (name, timeouts). */
+  agent?: Pick<AgentOptions, 'name' | 'timeout' | 'startTimeout' | 'stopTimeout' | 'label'>;
+  /** Start before returning; default true. */
+  start?: boolean;
+  /** Check for unclosed plugins and leaked timers or sockets when the test ends; default true. */
+  checkLeaks?: boolean;
+}
+
+/** One parsed log line. */
+export interface LogLine {
+  level: string;
+  logger: string;
+  message: string;
+  [field: string]: unknown;
+}
+
+/** An HTTP answer: status, headers and the body, parsed when it is JSON. */
+export interface TestResponse<B = unknown> {
+  status: number;
+  headers: Record<string, string>;
+  body: B;
+}
+
+/** What `testAgent` returns. */
+export interface TestAgent<F> {
+  agent: Agent;
+  flavor: F;
+  /** Every line logged, parsed; nothing is printed. */
+  logs: LogLine[];
+  /** Every lifecycle call of every plugin, in order, as `name.phase`. */
+  calls: string[];
+  /** Calls a route of the flavor's HTTP server. */
+  request<B = unknown>(
+    method: string,
+    path: string,
+    options?: { body?: unknown; headers?: Record<string, string> },
+  ): Promise<TestResponse<B>>;
+  /** Stops the agent now (it is stopped when the test ends anyway). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds an agent over `flavor` for one vitest test: swaps, removes and adds
+ * plugins, configures it in code, captures its logs, starts it, and stops it
+ * when the test ends, failing the test if stopping fails, a plugin is left
+ * unclosed or a plugin left a timer or socket open.
+ */
+export async function testAgent<F extends object>(
+  flavor: F,
+  options: TestAgentOptions<F> = {},
+): Promise<TestAgent<F>> {
+  for (const [path, mock] of Object.entries(options.swap ?? {})) setAt(flavor, path, mock);
+  for (const [name, mock] of Object.entries(options.swapByName ?? {})) {
+    const path = pathOfName(flavor, name);
+    if (!path) throw new TestSetupError(`swapByName "${name}" matches no plugin of the flavor`);
+    setAt(flavor, path, mock);
+  }
+  const found = flatten(flavor);
+  const plugins = withoutRemoved(found, options.remove ?? []);
+  for (const [name, plugin] of Object.entries(options.add ?? {})) {
+    plugins.push({ name, plugin, path: `add.${name}` });
+  }
+
+  const logs: LogLine[] = [];
+  const config = { ...options.config };
+  for (const p of plugins) {
+    if (p.plugin instanceof HttpPlugin) config[p.name] = { port: 0, ...config[p.name] };
+  }
+  const agent = new Agent(plugins, {
+    name: 'test',
+    ...options.agent,
+    env: options.env ?? {},
+    configDir: options.configDir,
+    config,
+    log: { stream: lineSink(logs), format: 'json', level: 'debug' },
+  });
+
+  const calls: string[] = [];
+  const leaks = options.checkLeaks === false ? undefined : new LeakTracker();
+  agent.on('phaseBegin', ({ plugin, phase }) => {
+    calls.push(`${plugin}.${phase}`);
+    if (leaks) leaks.current = plugin;
+  });
+  agent.on('phaseEnd', () => {
+    if (leaks) leaks.current = undefined;
+  });
+  leaks?.start();
+
+  let stopped: Promise<void> | undefined;
+  const stop = () => (stopped ??= agent.stop());
+  onTestFinished(async () => {
+    // a stop the test made itself, and saw fail, is not reported twice
+    if (stopped) await stopped.catch(() => undefined);
+    else await stop();
+    const problems = unclosed(agent);
+    if (leaks) {
+      for (const leak of await leaks.stop()) {
+        problems.push(`plugin "${leak.plugin}" left a ${leak.type} open after stop`);
+      }
+    }
+    if (problems.length > 0) throw new TestSetupError(problems.join('; '));
+  });
+
+  if (options.start !== false) await agent.start();
+  const http = plugins.find((p) => p.plugin instanceof HttpPlugin)?.plugin as
+    HttpPlugin | undefined;
+  return {
+    agent,
+    flavor,
+    logs,
+    calls,
+    stop,
+    request: (method, path, init = {}) => {
+      if (!http) throw new TestSetupError('request() needs an HttpPlugin in the flavor');
+      return call(http, method, path, init);
+    },
+  };
+}
+
+/** A mistake in a test's set-up: a swap or removal that matches nothing, a leak. */
+export class TestSetupError extends FlavorkitError {
+  constructor(message: string) {
+    super('FK_TEST_SETUP', message, { advice: 'Check the names and paths given to testAgent()' });
+  }
+}
+
+function setAt(flavor: object, path: string, mock: unknown): void {
+  const keys = path.split('.');
+  let owner: Record<string, unknown> = flavor as Record<string, unknown>;
+  for (const key of keys.slice(0, -1)) {
+    const next = owner[key];
+    if (!isFlavor(next))
+      throw new TestSetupError(`swap "${path}": "${key}" is not an embedded flavor`);
+    owner = next as Record<string, unknown>;
+  }
+  const last = keys.at(-1)!;
+  const declared = flavorFields(owner).some((f) => f.kind === 'plug' && f.key === last);
+  if (!declared) throw new TestSetupError(`swap "${path}" matches no @Plug field of the flavor`);
+  if (!isPlugin(mock)) throw new TestSetupError(`swap "${path}" is not a plugin: it has no init()`);
+  owner[last] = mock;
+}
+
+/** The field path of the plugin called `name`, searching embedded flavors depth first. */
+function pathOfName(flavor: object, name: string, prefix = ''): string | undefined {
+  for (const field of flavorFields(flavor)) {
+    const path = prefix + field.key;
+    const value = (flavor as Record<string, unknown>)[field.key];
+    if (field.kind === 'plug' && (field.options.name ?? field.key) === name) return path;
+    if (field.kind === 'embed' && isFlavor(value)) {
+      const inner = pathOfName(value, name, `${path}.`);
+      if (inner) return inner;
+    }
+  }
+  return undefined;
+}
+
+function withoutRemoved(found: FoundPlugin[], remove: string[]): NamedPlugin[] {
+  for (const target of remove) {
+    if (!found.some((f) => f.path === target || f.name === target)) {
+      throw new TestSetupError(`remove "${target}" matches no plugin of the flavor`);
+    }
+  }
+  return found
+    .filter((f) => !remove.includes(f.path) && !remove.includes(f.name))
+    .map((f) => ({ name: f.name, plugin: f.plugin, path: f.path, ...f.options }));
+}
+
+function unclosed(agent: Agent): string[] {
+  return agent.plugins
+    .filter((p) => p.timings.init !== undefined && p.state !== 'stopped' && p.state !== 'failed')
+    .map((p) => `plugin "${p.name}" was left ${p.state}, not closed`);
+}
+
+function lineSink(lines: LogLine[]): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const text of chunk.toString().split('\n'))
+        if (text) lines.push(JSON.parse(text) as LogLine);
+      done();
+    },
+  });
+}
+
+async function call<B>(
+  http: HttpPlugin,
+  method: string,
+  path: string,
+  init: { body?: unknown; headers?: Record<string, string> },
+): Promise<TestResponse<B>> {
+  const { port } = http.address();
+  const headers = { ...init.headers };
+  if (init.body !== undefined) headers['content-type'] ??= 'application/json';
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method,
+    headers,
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  const text = await res.text();
+  const json = res.headers.get('content-type')?.includes('json');
+  return {
+    status: res.status,
+    headers: Object.fromEntries(res.headers),
+    body: (json && text ? JSON.parse(text) : text) as B,
+  };
+}
