@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 // Every ```ts block in docs/ and the README whose first line is `// examples/<file>`
-// must appear in that file (indentation aside), which CI runs: the docs cannot rot.
+// must appear in that file (whitespace aside), which CI runs: the docs cannot rot.
 const root = fileURLToPath(new URL('..', import.meta.url));
 const pages = [
   'README.md',
@@ -12,12 +12,8 @@ const pages = [
     .map((f) => `docs/${f}`),
 ];
 
-/** Lines without their indentation: the formatter re-indents snippets cut from deeper code. */
-const unindented = (text: string) =>
-  text
-    .split('\n')
-    .map((line) => line.trim())
-    .join('\n');
+/** The code without whitespace: the formatter re-indents and re-wraps snippets cut from deeper code. */
+const unindented = (text: string) => text.replace(/\s+/g, '');
 
 describe('documentation snippets', () => {
   for (const page of pages) {
