@@ -6,11 +6,13 @@ import {
   AgentStateError,
   AgentStopError,
   ConfigError,
+  DuplicatePluginError,
   FlavorkitError,
   PluginStartError,
   toError,
 } from './errors.js';
 import { type AgentEventName, type AgentListener, Events } from './events.js';
+import type { PlugOptions } from './flavor.js';
 import { flatten, type NamedPlugin } from './flatten.js';
 import { Budget, type CallLimits, checkBudget, isThenable, within } from './limits.js';
 import { inSequence, type Step } from './sequence.js';
@@ -91,6 +93,8 @@ interface Entry {
   ctx?: InitContext;
   /** Configurations loaded during the current start, by class. */
   configs?: Map<ConfigClass, object>;
+  /** Being replaced: its state changes are not announced, the new plugin's are. */
+  retired?: boolean;
 }
 
 const DEFAULT_TIMEOUT = 15_000;
@@ -456,14 +460,16 @@ export class Agent implements AgentView {
     if (error !== undefined) entry.error = error;
     if (entry.state === state) return;
     entry.state = state;
-    if (this.events.has('pluginState')) {
-      this.events.emit('pluginState', {
-        plugin: entry.name,
-        state,
-        optional: entry.optional,
-        ...(error === undefined ? {} : { error }),
-      });
-    }
+    if (!entry.retired && this.events.has('pluginState')) this.emitState(entry);
+  }
+
+  private emitState(entry: Entry): void {
+    this.events.emit('pluginState', {
+      plugin: entry.name,
+      state: entry.state,
+      optional: entry.optional,
+      ...(entry.error === undefined ? {} : { error: entry.error }),
+    });
   }
 
   private contextOf(entry: Entry): InitContext {
@@ -538,27 +544,147 @@ export class Agent implements AgentView {
     });
   }
 
+  /**
+   * Adds a plugin to the running agent and starts it (`init`, `afterInit`) under
+   * the same time limits as the others. If it fails, only it is rolled back and
+   * the agent keeps serving; the promise rejects with `PluginStartError`.
+   * Plugins added this way are optional unless told otherwise: their failures
+   * later degrade the agent instead of failing it.
+   */
+  async attach(item: NamedPlugin): Promise<void> {
+    this.assertServing(`attach "${item.name}"`);
+    const existing = this.entries.find((e) => e.name === item.name);
+    const path = item.path ?? `attached.${item.name}`;
+    if (existing) throw new DuplicatePluginError(item.name, existing.path, path);
+    const entry = this.newEntry(item.name, path, item.plugin, { optional: true, ...item });
+    entry.deps = depsOf(item.plugin, new Set(this.entries.map((e) => e.plugin))).map((p) =>
+      this.entries.find((e) => e.plugin === p)!,
+    );
+    this.entries.push(entry);
+    try {
+      await this.startAlone(entry);
+    } catch (err) {
+      this.forget(entry);
+      throw err;
+    }
+    this.bound?.bind(entry.name).toConstantValue(entry.plugin);
+  }
+
+  /**
+   * Starts `plugin` and, once it serves, stops and removes the plugin called
+   * `name`, which it replaces. If the new one fails to start, the old one keeps
+   * serving and the promise rejects.
+   */
+  async replace(name: string, plugin: Plugin): Promise<void> {
+    this.assertServing(`replace "${name}"`);
+    const old = this.entryNamed(name);
+    const fresh = this.newEntry(name, old.path, plugin, {
+      optional: old.optional,
+      timeout: old.timeout,
+    });
+    fresh.deps = old.deps;
+    old.retired = true;
+    try {
+      await this.startAlone(fresh);
+    } catch (err) {
+      old.retired = false;
+      this.emitState(old);
+      throw err;
+    }
+    this.entries[this.entries.indexOf(old)] = fresh;
+    this.bound?.rebind(name).toConstantValue(plugin);
+    const errors = await this.closeAlone(old);
+    if (errors.length > 0) throw new AgentStopError(errors);
+  }
+
+  /** Stops and removes one plugin from the running agent; failures come back as `AgentStopError`. */
+  async detach(name: string): Promise<void> {
+    const entry = this.entryNamed(name);
+    const errors = await this.closeAlone(entry);
+    this.forget(entry);
+    if (this.bound?.isBound(name)) this.bound.unbind(name);
+    if (errors.length > 0) throw new AgentStopError(errors);
+  }
+
+  private async startAlone(entry: Entry): Promise<void> {
+    const budget = new Budget('start', this.options.startTimeout);
+    let phase: 'init' | 'afterInit' = 'init';
+    try {
+      this.mark = performance.now();
+      await this.invoke(entry, phase, budget);
+      phase = 'afterInit';
+      this.mark = performance.now();
+      await this.invoke(entry, phase, budget);
+    } catch (err) {
+      this.setState(entry, 'failed', toError(err).message);
+      for (const e of await this.closeAlone(entry)) {
+        this.log.error(`rollback of ${entry.name}: ${e.message}`);
+      }
+      if (err instanceof FlavorkitError && err.plugin === entry.name) throw err;
+      throw new PluginStartError(entry.name, phase, err);
+    }
+  }
+
+  private async closeAlone(entry: Entry): Promise<Error[]> {
+    const errors: Error[] = [];
+    const budget = new Budget('stop', this.options.stopTimeout);
+    for (const phase of ['beforeClose', 'close'] as const) {
+      const flag = phase === 'beforeClose' ? 'serving' : 'initialised';
+      if (!entry[flag]) continue;
+      entry[flag] = false;
+      this.mark = performance.now();
+      await Promise.resolve()
+        .then(() => this.invoke(entry, phase, budget))
+        .catch((err: unknown) => errors.push(toError(err)));
+    }
+    return errors;
+  }
+
+  /** Takes a plugin out of the list; listeners hear it as `pluginRemoved`. */
+  private forget(entry: Entry): void {
+    this.entries.splice(this.entries.indexOf(entry), 1);
+    this.events.emit('pluginRemoved', { plugin: entry.name });
+  }
+
+  private entryNamed(name: string): Entry {
+    const entry = this.entries.find((e) => e.name === name);
+    if (!entry) {
+      throw new AgentStateError(
+        `no plugin is called "${name}"`,
+        'Check agent.plugins for the names',
+      );
+    }
+    return entry;
+  }
+
+  private assertServing(what: string): void {
+    if (this.state !== 'ok' && this.state !== 'degraded') {
+      throw new AgentStateError(
+        `cannot ${what} while the agent is ${this.state}`,
+        'Add and remove plugins at run time only while the agent runs',
+      );
+    }
+  }
+
+  private newEntry(name: string, path: string, plugin: Plugin, options: PlugOptions): Entry {
+    return {
+      name,
+      path,
+      plugin,
+      optional: options.optional ?? false,
+      timeout: options.timeout ?? this.options.timeout ?? DEFAULT_TIMEOUT,
+      deps: [],
+      state: 'idle',
+      timings: { init: undefined, afterInit: undefined, beforeClose: undefined, close: undefined },
+      initialised: false,
+      serving: false,
+    };
+  }
+
   private order(found: ReturnType<typeof flatten>): Entry[] {
     const byPlugin = new Map<Plugin, Entry>();
-    for (const f of found) {
-      byPlugin.set(f.plugin, {
-        name: f.name,
-        path: f.path,
-        plugin: f.plugin,
-        optional: f.options.optional ?? false,
-        timeout: f.options.timeout ?? this.options.timeout ?? DEFAULT_TIMEOUT,
-        deps: [],
-        state: 'idle',
-        timings: {
-          init: undefined,
-          afterInit: undefined,
-          beforeClose: undefined,
-          close: undefined,
-        },
-        initialised: false,
-        serving: false,
-      });
-    }
+    for (const f of found)
+      byPlugin.set(f.plugin, this.newEntry(f.name, f.path, f.plugin, f.options));
     const known = new Set(byPlugin.keys());
     for (const entry of byPlugin.values()) {
       entry.deps = depsOf(entry.plugin, known).map((p) => byPlugin.get(p)!);

@@ -19,6 +19,8 @@ export interface AgentEvents {
   phaseEnd: { plugin: string; phase: Phase; durationMs: number; error?: Error };
   /** A plugin's state changed; `error` says why it failed or was skipped. */
   pluginState: { plugin: string; state: PluginState; optional: boolean; error?: string };
+  /** A plugin added at run time was taken out of the agent (detached, or failed to start). */
+  pluginRemoved: { plugin: string };
 }
 
 /** Name of an agent event. */
@@ -28,30 +30,30 @@ export type AgentEventName = keyof AgentEvents;
 export type AgentListener<E extends AgentEventName> = (event: AgentEvents[E]) => void;
 
 /** A small typed event emitter; a listener that throws is reported, never propagated. */
-export class Events {
-  private readonly listeners: Partial<Record<AgentEventName, Set<(event: never) => void>>> = {};
+export class Events<M extends object = AgentEvents> {
+  private readonly listeners: Partial<Record<keyof M, Set<(event: never) => void>>> = {};
 
   constructor(private readonly onListenerError: (err: unknown) => void) {}
 
   /** Subscribes; returns a function that unsubscribes. */
-  on<E extends AgentEventName>(name: E, listener: AgentListener<E>): () => void {
+  on<E extends keyof M>(name: E, listener: (event: M[E]) => void): () => void {
     const set = (this.listeners[name] ??= new Set());
     set.add(listener);
     return () => set.delete(listener);
   }
 
   /** True when `name` has listeners, so callers can skip building an event nobody hears. */
-  has(name: AgentEventName): boolean {
+  has(name: keyof M): boolean {
     return (this.listeners[name]?.size ?? 0) > 0;
   }
 
   /** Calls every listener of `name` with `event`. */
-  emit<E extends AgentEventName>(name: E, event: AgentEvents[E]): void {
+  emit<E extends keyof M>(name: E, event: M[E]): void {
     const listeners = this.listeners[name];
     if (!listeners) return;
     for (const listener of listeners) {
       try {
-        (listener as AgentListener<E>)(event);
+        (listener as (event: M[E]) => void)(event);
       } catch (err) {
         this.onListenerError(err);
       }

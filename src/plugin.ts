@@ -1,5 +1,7 @@
 import type { AgentStatus, PluginInfo } from './agent.js';
+import type { Container } from 'inversify';
 import type { AgentEventName, AgentListener } from './events.js';
+import type { NamedPlugin } from './flatten.js';
 import type { Logger } from './logging/logger.js';
 
 /** What a plugin can see of the agent running it. */
@@ -11,6 +13,14 @@ export interface AgentView {
   readonly plugins: PluginInfo[];
   status(): AgentStatus;
   on<E extends AgentEventName>(event: E, listener: AgentListener<E>): () => void;
+  /** The InversifyJS container with every plugin bound by name. */
+  readonly container: Container;
+  /** Adds a plugin to the running agent and starts it; see `Agent.attach`. */
+  attach(item: NamedPlugin): Promise<void>;
+  /** Starts a plugin in place of another; see `Agent.replace`. */
+  replace(name: string, plugin: Plugin): Promise<void>;
+  /** Stops and removes a plugin; see `Agent.detach`. */
+  detach(name: string): Promise<void>;
 }
 
 /** What the agent hands a plugin in `init` and `afterInit`. */

@@ -31,6 +31,8 @@ export interface HttpHandlers extends AdminRoutes {
   use(...handlers: RequestHandler[]): void;
   /** A new express Router mounted at `prefix`. */
   router(prefix?: string): Router;
+  /** Takes a router made by `router()` out again, e.g. when a plugin loaded at run time closes. */
+  unmount(router: Router): void;
   /** Routes behind the admin protection (bearer token, or loopback only). */
   readonly admin: AdminRoutes;
   /** Observes every answered request; returns an unsubscribe function. */
@@ -131,6 +133,12 @@ export class HttpPlugin implements Plugin, HttpHandlers {
     const router = express.Router();
     this.app.use(prefix, router);
     return router;
+  }
+
+  unmount(router: Router): void {
+    const stack = (this.app.router as unknown as { stack: Array<{ handle: unknown }> }).stack;
+    const at = stack.findIndex((layer) => layer.handle === router);
+    if (at >= 0) stack.splice(at, 1);
   }
 
   onRequest(listener: (record: RequestRecord) => void): () => void {

@@ -85,6 +85,7 @@ export class StatusCheckPlugin implements Plugin, StatusReporter {
       agent.on('pluginState', ({ plugin, state, optional, error }) =>
         this.set(plugin, FROM_LIFECYCLE[state], optional, error),
       ),
+      agent.on('pluginRemoved', ({ plugin }) => this.remove(plugin)),
       agent.on('started', () => this.setLifecycle(agent, 'ok')),
       agent.on('startFailed', () => this.setLifecycle(agent, 'error')),
       agent.on('stopping', () => this.setLifecycle(agent, 'stopping')),
@@ -176,6 +177,14 @@ export class StatusCheckPlugin implements Plugin, StatusReporter {
       ...(error === undefined ? {} : { error }),
     });
     this.emit({ plugin, state, previous: previous?.state, error });
+    this.recompute();
+  }
+
+  private remove(plugin: string): void {
+    if (!this.table.delete(plugin)) return;
+    const registered = this.probes.get(plugin);
+    if (registered) clearTimeout(registered.timer);
+    this.probes.delete(plugin);
     this.recompute();
   }
 

@@ -1,0 +1,4 @@
+// greeter 3.0.0: written for the next major version of the host API.
+export function createPlugin() {
+  return { init() {} };
+}

@@ -1,0 +1,99 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Agent } from '../agent.js';
+import { formatSettings } from '../config/describe.js';
+import { hashPluginFolder } from '../loader/integrity.js';
+import { MANIFEST, readManifest } from '../loader/manifest.js';
+import { HostFlavor } from '../../flavors/host/index.js';
+
+const USAGE = `usage:
+  flavorkit run --plugins <dir> [--name <agent>] [--watch] [--help]
+      run a host agent (RPC flavor and plugin loader) on a plugins directory
+  flavorkit plugin hash <dir> [--write]
+      print (or write into plugin.json) the integrity of a plugin folder
+  flavorkit plugin check <dir>
+      check a plugin folder's manifest and integrity`;
+
+/** Runs the `flavorkit` command with `argv` (without node and the script); resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, sub, ...rest] = argv;
+  if (command === 'run') return run(argv.slice(1));
+  if (command === 'plugin' && sub === 'hash') return hash(rest);
+  if (command === 'plugin' && sub === 'check') return check(rest);
+  console.error(USAGE);
+  return 2;
+}
+
+async function run(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      plugins: { type: 'string' },
+      name: { type: 'string', default: 'host' },
+      watch: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (!values.plugins && !values.help) {
+    console.error(`--plugins <dir> is required\n${USAGE}`);
+    return 2;
+  }
+  const agent = new Agent(new HostFlavor(), {
+    name: values.name,
+    config: { loader: { dir: values.plugins ?? 'plugins', watch: values.watch } },
+  });
+  if (values.help) {
+    console.log(formatSettings(agent.describeConfig()));
+    return 0;
+  }
+  await agent.run();
+  return Number(process.exitCode ?? 0);
+}
+
+async function hash(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { write: { type: 'boolean', default: false } },
+  });
+  const dir = positionals[0];
+  if (!dir) {
+    console.error(USAGE);
+    return 2;
+  }
+  const integrity = await hashPluginFolder(dir);
+  if (values.write) {
+    const manifest = await readManifest(dir);
+    const json = `${JSON.stringify({ ...manifest, integrity }, null, 2)}\n`;
+    await writeFile(join(dir, MANIFEST), json);
+  }
+  console.log(integrity);
+  return 0;
+}
+
+async function check(args: string[]): Promise<number> {
+  const dir = args[0];
+  if (!dir) {
+    console.error(USAGE);
+    return 2;
+  }
+  try {
+    const manifest = await readManifest(dir);
+    const actual = await hashPluginFolder(dir);
+    if (manifest.integrity && manifest.integrity !== actual) {
+      console.error(
+        `${dir}: integrity mismatch: plugin.json says ${manifest.integrity}, the files hash to ${actual}`,
+      );
+      return 1;
+    }
+    const note = manifest.integrity
+      ? 'integrity ok'
+      : `no integrity field (files hash to ${actual})`;
+    console.log(`${dir}: ${manifest.name}@${manifest.version} ok, ${note}`);
+    return 0;
+  } catch (err) {
+    console.error(`${dir}: ${(err as Error).message}`);
+    return 1;
+  }
+}

@@ -1,0 +1,16 @@
+export { PLUGIN_API_VERSION } from './host.js';
+export type { HostHandle, HostInfo, PluginModule } from './host.js';
+export { hashPluginFolder } from './integrity.js';
+export { checkManifest, ManifestError, MANIFEST, readManifest } from './manifest.js';
+export type { Manifest } from './manifest.js';
+export { LoaderError, PluginLoader } from './loader.js';
+export type {
+  LoadState,
+  LoaderCounts,
+  LoaderEvents,
+  LoaderListing,
+  LoaderOptions,
+} from './loader.js';
+export { LoaderConfig, PluginLoaderPlugin } from './plugin.js';
+export type { Skipped } from './select.js';
+export type { Refused } from './discover.js';

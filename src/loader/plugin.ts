@@ -1,0 +1,122 @@
+import { IsBoolean, IsInt, IsString, Min } from 'class-validator';
+import type { Request, Response } from 'express';
+import { Counter, type Registry } from 'prom-client';
+import { Setting } from '../config/setting.js';
+import type { InitContext, Plugin } from '../plugin.js';
+import type { HttpHandlers } from '../../plugins/http/index.js';
+import type { Metrics } from '../../plugins/prometheus/index.js';
+import { type LoaderCounts, LoaderError, PluginLoader } from './loader.js';
+
+/** Settings of the `loader` plugin. */
+export class LoaderConfig {
+  @Setting({ description: 'directory with one sub-folder per plugin version' })
+  @IsString()
+  dir = 'plugins';
+
+  @Setting({ description: 'load, upgrade and unload as the directory changes' })
+  @IsBoolean()
+  watch = false;
+
+  @Setting({ description: 'refuse plugin versions without an integrity field' })
+  @IsBoolean()
+  requireIntegrity = false;
+
+  @Setting({ description: 'ms of quiet after a change before watch mode acts' })
+  @IsInt()
+  @Min(0)
+  debounce = 200;
+}
+
+/**
+ * Runtime plugin loading as a plugin: discovers in `init`, loads once the agent
+ * has started, serves the admin routes (`GET /plugins`, `POST
+ * /plugins/:name/load|reload`, `DELETE /plugins/:name[?force=true]`) and
+ * exports its counters to the metrics registry when given one.
+ */
+export class PluginLoaderPlugin implements Plugin {
+  static readonly configClass = LoaderConfig;
+  deps: { http?: HttpHandlers; metrics?: Metrics } = {};
+  loader?: PluginLoader;
+  /** Settles when the first load of every discovered plugin is done. */
+  loaded?: Promise<void>;
+  private stopListening?: () => void;
+
+  async init(ctx: InitContext): Promise<void> {
+    const cfg = ctx.config(LoaderConfig);
+    const loader = new PluginLoader({
+      dir: cfg.dir,
+      agent: ctx.agent,
+      log: ctx.log,
+      requireIntegrity: cfg.requireIntegrity,
+      debounce: cfg.debounce,
+    });
+    this.loader = loader;
+    await loader.discover();
+    if (this.deps.metrics) exportCounts(loader.counts, this.deps.metrics.registry);
+    if (this.deps.http) adminRoutes(this.deps.http, loader);
+    let loadedNow!: () => void;
+    this.loaded = new Promise((resolve) => (loadedNow = resolve));
+    // plugins join a running agent: load once it has started
+    this.stopListening = ctx.agent.on('started', () => {
+      void loader.loadAll().finally(() => {
+        if (cfg.watch) loader.watch();
+        loadedNow();
+      });
+    });
+  }
+
+  async beforeClose(): Promise<void> {
+    this.stopListening?.();
+    await this.loader?.close();
+  }
+}
+
+function adminRoutes(http: HttpHandlers, loader: PluginLoader): void {
+  const act =
+    (operation: (req: Request) => Promise<void>) => async (req: Request, res: Response) => {
+      try {
+        await operation(req);
+        res.json(loader.list().find((p) => p.name === req.params.name));
+      } catch (err) {
+        const status = err instanceof LoaderError ? err.status : 500;
+        res.status(status).json({ error: (err as Error).message });
+      }
+    };
+  http.admin.get('/plugins', (_req, res) => {
+    res.json({ plugins: loader.list(), refused: loader.refusedFolders(), counts: loader.counts });
+  });
+  http.admin.post(
+    '/plugins/:name/load',
+    act((req) => loader.load(req.params.name as string)),
+  );
+  http.admin.post(
+    '/plugins/:name/reload',
+    act((req) => loader.reload(req.params.name as string)),
+  );
+  http.admin.delete(
+    '/plugins/:name',
+    act((req) => loader.unload(req.params.name as string, { force: req.query.force === 'true' })),
+  );
+}
+
+/** The loader's counts as Prometheus counters, read when scraped. */
+function exportCounts(counts: LoaderCounts, registry: Registry): void {
+  const names: Record<keyof LoaderCounts, string> = {
+    loaded: 'flavorkit_loader_loaded_total',
+    unloaded: 'flavorkit_loader_unloaded_total',
+    failures: 'flavorkit_loader_failures_total',
+    versionConflicts: 'flavorkit_loader_version_conflicts_total',
+    skippedCandidates: 'flavorkit_loader_skipped_candidates_total',
+  };
+  for (const [key, name] of Object.entries(names) as Array<[keyof LoaderCounts, string]>) {
+    new Counter({
+      name,
+      help: `Plugin loader: ${key.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`)}`,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(counts[key]);
+      },
+    });
+  }
+}
