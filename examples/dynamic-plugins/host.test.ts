@@ -1,0 +1,37 @@
+import { fileURLToPath } from 'node:url';
+import { expect, it } from 'vitest';
+import { runTs } from '../../test/helpers/child.js';
+
+const cli = fileURLToPath(new URL('../../src/cli/flavorkit.ts', import.meta.url));
+const plugins = fileURLToPath(new URL('./plugins', import.meta.url));
+
+it('hosts the example plugins: the newest acceptable greeter, and the shouter on top of it', async () => {
+  const child = runTs(cli, ['run', '--plugins', plugins], {
+    HOST_HTTP_PORT: '0',
+    HOST_LOG_FORMAT: 'json',
+  });
+  await child.waitFor(/shouter@1\.0\.0 loaded/);
+  const port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(child.output())![1];
+  const url = `http://127.0.0.1:${port}`;
+
+  expect(await (await fetch(`${url}/greeter?name=Ada`)).json()).toEqual({
+    message: 'Hello, Ada!',
+    version: '1.0.0',
+  });
+  expect(await (await fetch(`${url}/shout?name=Ada`)).json()).toEqual({ message: 'HELLO, ADA!' });
+  const listing = (await (await fetch(`${url}/plugins`)).json()) as {
+    plugins: Array<{ name: string; skipped: Array<{ version: string; reason: string }> }>;
+  };
+  expect(listing.plugins[0]!.skipped.map((s) => s.version)).toEqual(['3.0.0', '2.0.0']);
+
+  child.proc.kill('SIGTERM');
+  expect((await child.exited).code).toBe(0);
+});
+
+it('checks the integrity of every example plugin', async () => {
+  for (const folder of ['greeter-1.0.0', 'greeter-2.0.0', 'greeter-3.0.0', 'shouter-1.0.0']) {
+    const child = runTs(cli, ['plugin', 'check', `${plugins}/${folder}`]);
+    expect((await child.exited).code).toBe(0);
+    expect(child.output()).toContain('integrity ok');
+  }
+});
