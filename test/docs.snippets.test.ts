@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-// Every ```ts block in docs/ and the README whose first line is `// examples/<file>`
+// Every ```ts or ```js block in docs/ and the README whose first line is `// examples/<file>`
 // must appear in that file (whitespace aside), which CI runs: the docs cannot rot.
 const root = fileURLToPath(new URL('..', import.meta.url));
 const pages = [
@@ -18,7 +18,7 @@ const unindented = (text: string) => text.replace(/\s+/g, '');
 describe('documentation snippets', () => {
   for (const page of pages) {
     const text = readFileSync(`${root}${page}`, 'utf8');
-    const blocks = [...text.matchAll(/```ts\n\/\/ (examples\/\S+)\n([\s\S]*?)```/g)];
+    const blocks = [...text.matchAll(/```(?:ts|js)\n\/\/ (examples\/\S+)\n([\s\S]*?)```/g)];
     for (const [, file, body] of blocks) {
       it(`${page}: snippet from ${file} is current`, () => {
         const source = readFileSync(`${root}${file}`, 'utf8');
