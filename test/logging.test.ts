@@ -19,6 +19,12 @@ class ChattyPlugin {
   }
 }
 
+@Flavor()
+class App {
+  @Embed() local = new LocalFlavor();
+  @Plug() chatty = new ChattyPlugin();
+}
+
 describe('log registry', () => {
   it('writes one JSON object per line with agent and logger names', () => {
     const { stream, lines } = captureLines();
@@ -89,11 +95,6 @@ describe('logging through an agent', () => {
 
   it("logs through the flavor's logs plugin, so a level change reaches each plugin's ctx.log", async () => {
     const { stream, lines } = captureLines();
-    @Flavor()
-    class App {
-      @Embed() local = new LocalFlavor();
-      @Plug() chatty = new ChattyPlugin();
-    }
     const app = new App();
     const agent = new Agent(app, { name: 'shop', log: { stream, format: 'json', level: 'warn' } });
     expect(agent.logs).toBe(app.local.logs);
@@ -108,11 +109,6 @@ describe('logging through an agent', () => {
 
   it('applies the logs plugin configuration: levels per logger from the environment', async () => {
     const { stream, lines } = captureLines();
-    @Flavor()
-    class App {
-      @Embed() local = new LocalFlavor();
-      @Plug() chatty = new ChattyPlugin();
-    }
     const app = new App();
     const agent = new Agent(app, {
       name: 'shop',
