@@ -47,14 +47,24 @@ class HelloFlavor {
   }
 }
 
+/** Prints the port; on SIGTERM, prints the CPU time spent since, and stops. */
+function announce(port: number, stop: () => void): void {
+  const since = process.cpuUsage();
+  console.log(`port ${port}`);
+  process.once('SIGTERM', () => {
+    const { user, system } = process.cpuUsage(since);
+    console.log(`cpu ${user + system}`);
+    stop();
+  });
+}
+
 async function serve(kind: string): Promise<void> {
   if (kind === 'bare') {
     const app = express();
     app.get('/hello', greet(new Registry()));
     const server = app.listen(0, '127.0.0.1');
     await once(server, 'listening');
-    console.log(`port ${(server.address() as { port: number }).port}`);
-    process.once('SIGTERM', () => server.close());
+    announce((server.address() as { port: number }).port, () => server.close());
   } else {
     const app = new HelloFlavor();
     const agent = new Agent(app, {
@@ -64,12 +74,12 @@ async function serve(kind: string): Promise<void> {
       log: { level: 'warn' },
     });
     await agent.start();
-    console.log(`port ${app.rpc.http.address().port}`);
-    process.once('SIGTERM', () => void agent.stop());
+    announce(app.rpc.http.address().port, () => void agent.stop());
   }
 }
 
-async function measure(kind: string): Promise<number> {
+/** Requests/s and server CPU µs per request of one server under load. */
+async function measure(kind: string): Promise<{ rate: number; cpu: number }> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', fileURLToPath(import.meta.url), 'serve', kind],
@@ -86,6 +96,8 @@ async function measure(kind: string): Promise<number> {
     });
     child.once('exit', () => reject(new Error(`${kind} server exited: ${out}`)));
   });
+  let total = 0;
+  let rate = 0;
   try {
     const result = await autocannon({
       url: `http://127.0.0.1:${port}/hello?name=bench`,
@@ -95,30 +107,37 @@ async function measure(kind: string): Promise<number> {
     });
     if (result.non2xx > 0 || result.errors > 0)
       throw new Error(`${kind}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-    return result.requests.average;
+    total = result.requests.total;
+    rate = result.requests.average;
   } finally {
     child.kill('SIGTERM');
     await once(child, 'exit');
   }
+  const cpu = Number(/cpu (\d+)/.exec(out)?.[1] ?? NaN);
+  return { rate, cpu: cpu / total };
 }
 
 if (process.argv[2] === 'serve') {
   await serve(process.argv[3]!);
 } else {
-  const bare: number[] = [];
-  const rpc: number[] = [];
+  const bare: Array<{ rate: number; cpu: number }> = [];
+  const rpc: Array<{ rate: number; cpu: number }> = [];
   for (let i = 0; i < ROUNDS; i++) {
     bare.push(await measure('bare'));
     rpc.push(await measure('rpc'));
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const show = (name: string, runs: Array<{ rate: number; cpu: number }>) =>
+    console.log(
+      `${name} ${runs.map((r) => r.rate.toFixed(0)).join(', ')} req/s (mean ${mean(runs.map((r) => r.rate)).toFixed(0)}); ` +
+        `server CPU ${mean(runs.map((r) => r.cpu)).toFixed(1)} µs/request`,
+    );
+  show('bare express 5:', bare);
+  show('RPC flavor:    ', rpc);
+  const rateShare = (100 * mean(rpc.map((r) => r.rate))) / mean(bare.map((r) => r.rate));
+  const cpuShare = (100 * mean(bare.map((r) => r.cpu))) / mean(rpc.map((r) => r.cpu));
   console.log(
-    `bare express 5: ${bare.map((x) => x.toFixed(0)).join(', ')} req/s (mean ${mean(bare).toFixed(0)})`,
+    `RPC flavor / bare express: ${rateShare.toFixed(1)}% of the requests/s (target >= 95%)`,
   );
-  console.log(
-    `RPC flavor:     ${rpc.map((x) => x.toFixed(0)).join(', ')} req/s (mean ${mean(rpc).toFixed(0)})`,
-  );
-  console.log(
-    `RPC flavor / bare express: ${((100 * mean(rpc)) / mean(bare)).toFixed(1)}% (target >= 95%)`,
-  );
+  console.log(`bare express CPU per request / RPC flavor's: ${cpuShare.toFixed(1)}%`);
 }
