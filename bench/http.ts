@@ -96,25 +96,21 @@ async function measure(kind: string): Promise<{ rate: number; cpu: number }> {
     });
     child.once('exit', () => reject(new Error(`${kind} server exited: ${out}`)));
   });
-  let total = 0;
-  let rate = 0;
-  try {
-    const result = await autocannon({
-      url: `http://127.0.0.1:${port}/hello?name=bench`,
-      connections: CONNECTIONS,
-      pipelining: PIPELINING,
-      duration: SECONDS,
-    });
-    if (result.non2xx > 0 || result.errors > 0)
-      throw new Error(`${kind}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-    total = result.requests.total;
-    rate = result.requests.average;
-  } finally {
+  const load = autocannon({
+    url: `http://127.0.0.1:${port}/hello?name=bench`,
+    connections: CONNECTIONS,
+    pipelining: PIPELINING,
+    duration: SECONDS,
+  });
+  const result = await load.finally(async () => {
     child.kill('SIGTERM');
     await once(child, 'exit');
+  });
+  if (result.non2xx > 0 || result.errors > 0) {
+    throw new Error(`${kind}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   }
   const cpu = Number(/cpu (\d+)/.exec(out)?.[1] ?? NaN);
-  return { rate, cpu: cpu / total };
+  return { rate: result.requests.average, cpu: cpu / result.requests.total };
 }
 
 if (process.argv[2] === 'serve') {

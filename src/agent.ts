@@ -1,7 +1,19 @@
-import { Container, type Newable } from 'inversify';
+import type { Container } from 'inversify';
 import { type ConfigClass, loadConfig, redacted } from './config/load.js';
 import { describeSettings, type SettingDescription } from './config/describe.js';
 import { envSegment } from './config/names.js';
+import { bindPlugins } from './container.js';
+import { type ContextHost, PluginContext } from './context.js';
+import {
+  brokenDependency,
+  DEFAULT_TIMEOUT,
+  type Entry,
+  infoOf,
+  newEntry,
+  orderEntries,
+  type PluginInfo,
+  type PluginState,
+} from './entry.js';
 import {
   AgentStateError,
   AgentStopError,
@@ -12,15 +24,18 @@ import {
   toError,
 } from './errors.js';
 import { type AgentEventName, type AgentListener, Events } from './events.js';
-import type { PlugOptions } from './flavor.js';
 import { flatten, type NamedPlugin } from './flatten.js';
 import { Budget, type CallLimits, checkBudget, isThenable, within } from './limits.js';
-import { inSequence, type Step } from './sequence.js';
-import { isLogLevel, type Logger } from './logging/logger.js';
-import { type LogFormat, LogRegistry } from './logging/registry.js';
-import { depsOf, orderByDependencies } from './order.js';
+import type { Logger } from './logging/logger.js';
+import { LogRegistry } from './logging/registry.js';
+import { type AgentLogOptions, configureFromEnv } from './logging/settings.js';
+import { depsOf } from './order.js';
 import type { AgentView, InitContext, Phase, Plugin } from './plugin.js';
+import { runUntilSignal } from './run.js';
+import { inSequence, type Step } from './sequence.js';
 import { logTimeline } from './timeline.js';
+
+export type { PluginInfo, PluginState } from './entry.js';
 
 /** Settings of an agent. */
 export interface AgentOptions {
@@ -43,61 +58,17 @@ export interface AgentOptions {
   /** Signals `run()` stops on; default SIGINT and SIGTERM. */
   signals?: NodeJS.Signals[];
   /** Log settings; level and format default to env `{AGENT}_LOG_LEVEL` and `{AGENT}_LOG_FORMAT`. */
-  log?: { level?: string; format?: LogFormat; stream?: NodeJS.WritableStream };
+  log?: AgentLogOptions;
 }
-
-/** State of one plugin in the agent. */
-export type PluginState =
-  'idle' | 'starting' | 'ok' | 'failed' | 'skipped' | 'stopping' | 'stopped';
 
 /** State of the agent as a whole. */
 export type AgentState = 'idle' | 'starting' | 'ok' | 'degraded' | 'error' | 'stopping' | 'stopped';
-
-/** What `agent.plugins` tells about one plugin. */
-export interface PluginInfo {
-  name: string;
-  /** Field path in the flavor tree. */
-  path: string;
-  state: PluginState;
-  optional: boolean;
-  /** Names of the plugins found in its `deps`. */
-  dependsOn: string[];
-  /** Ms spent in each lifecycle call that ran. */
-  timings: Partial<Record<Phase, number>>;
-  /** Message of the error that failed or skipped it. */
-  error?: string;
-}
 
 /** What `agent.status()` returns. */
 export interface AgentStatus {
   state: AgentState;
   plugins: PluginInfo[];
 }
-
-interface Entry {
-  name: string;
-  path: string;
-  plugin: Plugin;
-  optional: boolean;
-  timeout: number;
-  deps: Entry[];
-  state: PluginState;
-  error?: string;
-  /** Every phase present from the start, so recording one does not reshape the object. */
-  timings: Record<Phase, number | undefined>;
-  /** `init` completed and `close` has not run yet. */
-  initialised: boolean;
-  /** `afterInit` completed and `beforeClose` has not run yet. */
-  serving: boolean;
-  controller?: AbortController;
-  ctx?: InitContext;
-  /** Configurations loaded during the current start, by class. */
-  configs?: Map<ConfigClass, object>;
-  /** Being replaced: its state changes are not announced, the new plugin's are. */
-  retired?: boolean;
-}
-
-const DEFAULT_TIMEOUT = 15_000;
 
 /**
  * Flattens a flavor (or a list of plugins) into one ordered plugin list and drives
@@ -124,6 +95,10 @@ export class Agent implements AgentView {
   private stopRequested = false;
   private settleReady!: (error?: Error) => void;
   private bound?: Container;
+
+  private get defaultTimeout(): number {
+    return this.options.timeout ?? DEFAULT_TIMEOUT;
+  }
   private contextHost?: ContextHost;
   /**
    * When the previous call of the running sequence ended: a call's duration runs
@@ -142,12 +117,12 @@ export class Agent implements AgentView {
     this.logs =
       (found.find((f) => f.plugin instanceof LogRegistry)?.plugin as LogRegistry | undefined) ??
       new LogRegistry();
-    this.configureLogs();
+    configureFromEnv(this.logs, this.name, this.env, options.log);
     this.log = this.logs.logger('agent');
     this.events = new Events((err) =>
       this.log.error('an event listener threw', { error: toError(err).message }),
     );
-    this.entries = this.order(found);
+    this.entries = orderEntries(found, this.defaultTimeout);
     this.ready = new Promise<void>((resolve, reject) => {
       this.settleReady = (error) => (error ? reject(error) : resolve());
     });
@@ -157,15 +132,7 @@ export class Agent implements AgentView {
 
   /** The plugins in start order, with their states and timings. */
   get plugins(): PluginInfo[] {
-    return this.entries.map((e) => ({
-      name: e.name,
-      path: e.path,
-      state: e.state,
-      optional: e.optional,
-      dependsOn: e.deps.map((d) => d.name),
-      timings: Object.fromEntries(Object.entries(e.timings).filter(([, ms]) => ms !== undefined)),
-      ...(e.error === undefined ? {} : { error: e.error }),
-    }));
+    return this.entries.map(infoOf);
   }
 
   /**
@@ -173,19 +140,7 @@ export class Agent implements AgentView {
    * no other plugin has the same class, by its class.
    */
   get container(): Container {
-    if (!this.bound) {
-      this.bound = new Container();
-      const perClass = new Map<unknown, number>();
-      for (const e of this.entries) {
-        perClass.set(e.plugin.constructor, (perClass.get(e.plugin.constructor) ?? 0) + 1);
-      }
-      for (const e of this.entries) {
-        this.bound.bind(e.name).toConstantValue(e.plugin);
-        if (perClass.get(e.plugin.constructor) === 1 && e.plugin.constructor !== Object) {
-          this.bound.bind(e.plugin.constructor as Newable).toConstantValue(e.plugin);
-        }
-      }
-    }
+    this.bound ??= bindPlugins(this.entries);
     return this.bound;
   }
 
@@ -242,40 +197,15 @@ export class Agent implements AgentView {
    * start or the stop failed. A second signal while stopping exits at once.
    */
   async run(): Promise<void> {
-    const signals = this.options.signals ?? ['SIGINT', 'SIGTERM'];
-    let signalled: (() => void) | undefined;
-    const stopWanted = new Promise<void>((resolve) => (signalled = resolve));
-    let received = 0;
-    const onSignal = (signal: NodeJS.Signals) => {
-      received += 1;
-      if (received > 1) {
-        this.log.error(`${signal} received again while stopping: exiting now`);
-        process.exit(1);
-      }
-      this.log.info(`${signal} received: stopping`);
-      signalled?.();
-      if (this.state === 'starting') void this.stop().catch(() => undefined);
-    };
-    for (const signal of signals) process.on(signal, onSignal);
-    try {
-      try {
-        await this.start();
-      } catch {
-        if (received === 0) process.exitCode = 1;
-        return;
-      }
-      // signal listeners alone do not keep Node running: hold the process open until one arrives
-      const keepAlive = setInterval(() => undefined, 1 << 30);
-      await stopWanted.finally(() => clearInterval(keepAlive));
-      try {
-        await this.stop();
-      } catch (err) {
-        this.log.error(toError(err).message, codeOf(err));
-        process.exitCode = 1;
-      }
-    } finally {
-      for (const signal of signals) process.off(signal, onSignal);
-    }
+    await runUntilSignal(
+      {
+        start: () => this.start(),
+        stop: () => this.stop(),
+        starting: () => this.state === 'starting',
+      },
+      this.options.signals ?? ['SIGINT', 'SIGTERM'],
+      this.log,
+    );
   }
 
   private async startOnce(): Promise<void> {
@@ -522,28 +452,6 @@ export class Agent implements AgentView {
     }
   }
 
-  private configureLogs(): void {
-    const prefix = envSegment(this.name);
-    const level = this.options.log?.level ?? this.env[`${prefix}_LOG_LEVEL`];
-    const format = this.options.log?.format ?? this.env[`${prefix}_LOG_FORMAT`];
-    if (level !== undefined && !isLogLevel(level)) {
-      throw new ConfigError('agent', [
-        {
-          plugin: 'agent',
-          setting: 'logLevel',
-          source: this.options.log?.level ? 'code' : `env ${prefix}_LOG_LEVEL`,
-          message: `"${level}" is not one of error, warn, info, debug`,
-        },
-      ]);
-    }
-    this.logs.configure({
-      agent: this.name,
-      level,
-      format: format === 'json' || format === 'pretty' ? format : undefined,
-      stream: this.options.log?.stream,
-    });
-  }
-
   /**
    * Adds a plugin to the running agent and starts it (`init`, `afterInit`) under
    * the same time limits as the others. If it fails, only it is rolled back and
@@ -556,7 +464,13 @@ export class Agent implements AgentView {
     const existing = this.entries.find((e) => e.name === item.name);
     const path = item.path ?? `attached.${item.name}`;
     if (existing) throw new DuplicatePluginError(item.name, existing.path, path);
-    const entry = this.newEntry(item.name, path, item.plugin, { optional: true, ...item });
+    const entry = newEntry(
+      item.name,
+      path,
+      item.plugin,
+      { optional: true, ...item },
+      this.defaultTimeout,
+    );
     entry.deps = depsOf(item.plugin, new Set(this.entries.map((e) => e.plugin))).map((p) =>
       this.entries.find((e) => e.plugin === p)!,
     );
@@ -578,10 +492,7 @@ export class Agent implements AgentView {
   async replace(name: string, plugin: Plugin): Promise<void> {
     this.assertServing(`replace "${name}"`);
     const old = this.entryNamed(name);
-    const fresh = this.newEntry(name, old.path, plugin, {
-      optional: old.optional,
-      timeout: old.timeout,
-    });
+    const fresh = newEntry(name, old.path, plugin, old, this.defaultTimeout);
     fresh.deps = old.deps;
     old.retired = true;
     try {
@@ -665,85 +576,8 @@ export class Agent implements AgentView {
       );
     }
   }
-
-  private newEntry(name: string, path: string, plugin: Plugin, options: PlugOptions): Entry {
-    return {
-      name,
-      path,
-      plugin,
-      optional: options.optional ?? false,
-      timeout: options.timeout ?? this.options.timeout ?? DEFAULT_TIMEOUT,
-      deps: [],
-      state: 'idle',
-      timings: { init: undefined, afterInit: undefined, beforeClose: undefined, close: undefined },
-      initialised: false,
-      serving: false,
-    };
-  }
-
-  private order(found: ReturnType<typeof flatten>): Entry[] {
-    const byPlugin = new Map<Plugin, Entry>();
-    for (const f of found)
-      byPlugin.set(f.plugin, this.newEntry(f.name, f.path, f.plugin, f.options));
-    const known = new Set(byPlugin.keys());
-    for (const entry of byPlugin.values()) {
-      entry.deps = depsOf(entry.plugin, known).map((p) => byPlugin.get(p)!);
-    }
-    return orderByDependencies(
-      [...byPlugin.values()],
-      (e) => e.deps,
-      (e) => e.name,
-    );
-  }
-}
-
-/** What every `PluginContext` of one agent shares. */
-interface ContextHost {
-  agent: AgentView;
-  logs: LogRegistry;
-  signalOf(entry: Entry): AbortSignal;
-  configOf<T extends object>(entry: Entry, cls: ConfigClass<T>): T;
-}
-
-/** The `InitContext` of one plugin; its logger and signal are made on first use. */
-class PluginContext implements InitContext {
-  constructor(
-    private readonly host: ContextHost,
-    private readonly entry: Entry,
-  ) {}
-
-  get name(): string {
-    return this.entry.name;
-  }
-
-  get agent(): AgentView {
-    return this.host.agent;
-  }
-
-  get log(): Logger {
-    return this.host.logs.logger(this.entry.name);
-  }
-
-  get signal(): AbortSignal {
-    return this.host.signalOf(this.entry);
-  }
-
-  config<T extends object>(cls: ConfigClass<T>): T {
-    return this.host.configOf(this.entry, cls);
-  }
-}
-
-/** The first dependency of `entry` that failed or was skipped. */
-function brokenDependency(entry: Entry): Entry | undefined {
-  for (const dep of entry.deps) if (dep.state === 'failed' || dep.state === 'skipped') return dep;
-  return undefined;
 }
 
 function configClassOf(plugin: Plugin): ConfigClass | undefined {
   return (plugin.constructor as { configClass?: ConfigClass }).configClass;
-}
-
-function codeOf(err: unknown): Record<string, unknown> {
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' ? { code } : {};
 }

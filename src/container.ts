@@ -1,0 +1,21 @@
+import { Container, type Newable } from 'inversify';
+import type { Entry } from './entry.js';
+
+/**
+ * A container with every plugin bound by its name and, when no other plugin has
+ * the same class, by its class.
+ */
+export function bindPlugins(entries: readonly Entry[]): Container {
+  const container = new Container();
+  const perClass = new Map<unknown, number>();
+  for (const e of entries) {
+    perClass.set(e.plugin.constructor, (perClass.get(e.plugin.constructor) ?? 0) + 1);
+  }
+  for (const e of entries) {
+    container.bind(e.name).toConstantValue(e.plugin);
+    if (perClass.get(e.plugin.constructor) === 1 && e.plugin.constructor !== Object) {
+      container.bind(e.plugin.constructor as Newable).toConstantValue(e.plugin);
+    }
+  }
+  return container;
+}

@@ -1,0 +1,109 @@
+import type { ConfigClass } from './config/load.js';
+import type { PlugOptions } from './flavor.js';
+import type { FoundPlugin } from './flatten.js';
+import { depsOf, orderByDependencies } from './order.js';
+import type { InitContext, Phase, Plugin } from './plugin.js';
+
+/** Ms per lifecycle call when neither the agent nor the plugin sets one. */
+export const DEFAULT_TIMEOUT = 15_000;
+
+/** State of one plugin in the agent. */
+export type PluginState =
+  'idle' | 'starting' | 'ok' | 'failed' | 'skipped' | 'stopping' | 'stopped';
+
+/** What `agent.plugins` tells about one plugin. */
+export interface PluginInfo {
+  name: string;
+  /** Field path in the flavor tree. */
+  path: string;
+  state: PluginState;
+  optional: boolean;
+  /** Names of the plugins found in its `deps`. */
+  dependsOn: string[];
+  /** Ms spent in each lifecycle call that ran. */
+  timings: Partial<Record<Phase, number>>;
+  /** Message of the error that failed or skipped it. */
+  error?: string;
+}
+
+/** The agent's record of one plugin: what it is, where it stands, what it took. */
+export interface Entry {
+  name: string;
+  path: string;
+  plugin: Plugin;
+  optional: boolean;
+  timeout: number;
+  deps: Entry[];
+  state: PluginState;
+  error?: string;
+  /** Every phase present from the start, so recording one does not reshape the object. */
+  timings: Record<Phase, number | undefined>;
+  /** `init` completed and `close` has not run yet. */
+  initialised: boolean;
+  /** `afterInit` completed and `beforeClose` has not run yet. */
+  serving: boolean;
+  controller?: AbortController;
+  ctx?: InitContext;
+  /** Configurations loaded during the current start, by class. */
+  configs?: Map<ConfigClass, object>;
+  /** Being replaced: its state changes are not announced, the new plugin's are. */
+  retired?: boolean;
+}
+
+/** A fresh record for a plugin that has not started. */
+export function newEntry(
+  name: string,
+  path: string,
+  plugin: Plugin,
+  options: PlugOptions,
+  defaultTimeout: number,
+): Entry {
+  return {
+    name,
+    path,
+    plugin,
+    optional: options.optional ?? false,
+    timeout: options.timeout ?? defaultTimeout,
+    deps: [],
+    state: 'idle',
+    timings: { init: undefined, afterInit: undefined, beforeClose: undefined, close: undefined },
+    initialised: false,
+    serving: false,
+  };
+}
+
+/** Records for the plugins found, linked to their dependencies and put in start order. */
+export function orderEntries(found: FoundPlugin[], defaultTimeout: number): Entry[] {
+  const byPlugin = new Map<Plugin, Entry>();
+  for (const f of found) {
+    byPlugin.set(f.plugin, newEntry(f.name, f.path, f.plugin, f.options, defaultTimeout));
+  }
+  const known = new Set(byPlugin.keys());
+  for (const entry of byPlugin.values()) {
+    entry.deps = depsOf(entry.plugin, known).map((p) => byPlugin.get(p)!);
+  }
+  return orderByDependencies(
+    [...byPlugin.values()],
+    (e) => e.deps,
+    (e) => e.name,
+  );
+}
+
+/** What `agent.plugins` shows of a record. */
+export function infoOf(e: Entry): PluginInfo {
+  return {
+    name: e.name,
+    path: e.path,
+    state: e.state,
+    optional: e.optional,
+    dependsOn: e.deps.map((d) => d.name),
+    timings: Object.fromEntries(Object.entries(e.timings).filter(([, ms]) => ms !== undefined)),
+    ...(e.error === undefined ? {} : { error: e.error }),
+  };
+}
+
+/** The first dependency of `entry` that failed or was skipped. */
+export function brokenDependency(entry: Entry): Entry | undefined {
+  for (const dep of entry.deps) if (dep.state === 'failed' || dep.state === 'skipped') return dep;
+  return undefined;
+}
