@@ -54,8 +54,12 @@ function announce(port: number, stop: () => void): void {
   process.once('SIGTERM', () => {
     const { user, system } = process.cpuUsage(since);
     console.log(`cpu ${user + system}`);
+    process.stdin.destroy();
     stop();
   });
+  // never outlive the benchmark: its end of our stdin closing means it is gone
+  process.stdin.resume();
+  process.stdin.once('end', () => process.exit(0));
 }
 
 async function serve(kind: string): Promise<void> {
@@ -84,7 +88,7 @@ async function measure(kind: string): Promise<{ rate: number; cpu: number }> {
     process.execPath,
     ['--import', 'tsx', fileURLToPath(import.meta.url), 'serve', kind],
     {
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['pipe', 'pipe', 'inherit'],
     },
   );
   let out = '';
@@ -96,12 +100,14 @@ async function measure(kind: string): Promise<{ rate: number; cpu: number }> {
     });
     child.once('exit', () => reject(new Error(`${kind} server exited: ${out}`)));
   });
-  const load = autocannon({
-    url: `http://127.0.0.1:${port}/hello?name=bench`,
-    connections: CONNECTIONS,
-    pipelining: PIPELINING,
-    duration: SECONDS,
-  });
+  const load = Promise.resolve(
+    autocannon({
+      url: `http://127.0.0.1:${port}/hello?name=bench`,
+      connections: CONNECTIONS,
+      pipelining: PIPELINING,
+      duration: SECONDS,
+    }),
+  );
   const result = await load.finally(async () => {
     child.kill('SIGTERM');
     await once(child, 'exit');
