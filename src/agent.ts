@@ -307,15 +307,12 @@ export class Agent implements AgentView {
       const flag = phase === 'beforeClose' ? 'serving' : 'initialised';
       if (!entry[flag]) return;
       entry[flag] = false;
-      const failed = (err: unknown) => {
-        const error = toError(err);
-        errors.push(error);
-        if (phase === 'close') this.setState(entry, 'failed', error.message);
-      };
       try {
-        return this.invoke(entry, phase, budget)?.catch(failed);
+        return this.invoke(entry, phase, budget)?.catch((err: unknown) =>
+          this.closeFailed(entry, phase, err, errors),
+        );
       } catch (err) {
-        failed(err);
+        this.closeFailed(entry, phase, err, errors);
       }
     };
     this.mark = performance.now();
@@ -323,6 +320,18 @@ export class Agent implements AgentView {
     this.mark = performance.now();
     await inSequence(reversed, closeEach('close'));
     return errors;
+  }
+
+  /** Records a failed `beforeClose` or `close`; a plugin whose `close` failed is left failed. */
+  private closeFailed(
+    entry: Entry,
+    phase: 'beforeClose' | 'close',
+    err: unknown,
+    errors: Error[],
+  ): void {
+    const error = toError(err);
+    errors.push(error);
+    if (phase === 'close') this.setState(entry, 'failed', error.message);
   }
 
   /** One lifecycle call of one plugin: timed, limited, announced; synchronous when the call is. */
