@@ -134,6 +134,13 @@ describe('testAgent', () => {
     expect(h.calls.indexOf('http.close')).toBeGreaterThan(h.calls.indexOf('clock.close'));
   });
 
+  it("makes a member-less mock from a behaviour alone, as in mockPlugin({ fail: 'init' })", async () => {
+    const failing = mockPlugin({ fail: 'afterInit' });
+    const t = await testAgent(new ReportFlavor(), { add: { failing }, start: false });
+    await expect(t.agent.start()).rejects.toMatchObject({ plugin: 'failing', phase: 'afterInit' });
+    expect(failing.calls).toEqual(['init', 'afterInit', 'close']);
+  });
+
   it('lets a test re-bind what application components get from the container', async () => {
     @injectable()
     class Greeting {

@@ -18,12 +18,18 @@ export interface MockPlugin extends Required<Plugin> {
 
 /**
  * A plugin for tests: `impl`'s members plus a lifecycle that records every call
- * and fails or hangs in the phase asked for.
+ * and fails or hangs in the phase asked for. `mockPlugin({ fail: 'init' })`
+ * makes a mock with no members of its own.
  */
-export function mockPlugin<T extends object = object>(
-  impl: T = {} as T,
-  behaviour: MockBehaviour = {},
+export function mockPlugin(behaviour?: MockBehaviour): MockPlugin;
+export function mockPlugin<T extends object>(impl: T, behaviour?: MockBehaviour): T & MockPlugin;
+export function mockPlugin<T extends object>(
+  implOrBehaviour: T | MockBehaviour = {},
+  behaviourArg: MockBehaviour = {},
 ): T & MockPlugin {
+  const onlyBehaviour = isBehaviour(implOrBehaviour);
+  const impl = (onlyBehaviour ? {} : implOrBehaviour) as T;
+  const behaviour = onlyBehaviour ? implOrBehaviour : behaviourArg;
   const calls: Phase[] = [];
   const act = (phase: Phase): void | Promise<void> => {
     calls.push(phase);
@@ -42,4 +48,13 @@ export function mockPlugin<T extends object = object>(
     close: () => act('close'),
   };
   return Object.assign(impl, mock);
+}
+
+/** True for `{ fail?: phase, hang?: phase }` with at least one of them. */
+function isBehaviour(value: object): value is MockBehaviour {
+  const entries = Object.entries(value);
+  return (
+    entries.length > 0 &&
+    entries.every(([key, v]) => (key === 'fail' || key === 'hang') && typeof v === 'string')
+  );
 }
