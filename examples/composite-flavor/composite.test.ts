@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
-import { runTs } from '../../test/helpers/child.js';
+import { listeningUrl, runTs } from '../../test/helpers/child.js';
 
 it('runs the composite flavor: the user plugin answers through the reused RPC flavor', async () => {
   const child = runTs(fileURLToPath(new URL('./main.ts', import.meta.url)), [], {
@@ -8,8 +8,8 @@ it('runs the composite flavor: the user plugin answers through the reused RPC fl
     COMPOSITE_LOG_FORMAT: 'json',
   });
   await child.waitFor(/started in/);
-  const port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(child.output())![1];
-  const res = await fetch(`http://127.0.0.1:${port}/xy`);
+  const url = listeningUrl(child);
+  const res = await fetch(`${url}/xy`);
   expect(await res.json()).toEqual({ plugin: 'pluginXY', calls: 1 });
   child.proc.kill('SIGINT');
   const { code } = await child.exited;

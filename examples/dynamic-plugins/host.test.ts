@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
-import { runTs } from '../../test/helpers/child.js';
+import { listeningUrl, runTs } from '../../test/helpers/child.js';
 
 const cli = fileURLToPath(new URL('../../src/cli/flavorkit.ts', import.meta.url));
 const plugins = fileURLToPath(new URL('./plugins', import.meta.url));
@@ -11,8 +11,7 @@ it('hosts the example plugins: the newest acceptable greeter, and the shouter on
     HOST_LOG_FORMAT: 'json',
   });
   await child.waitFor(/shouter@1\.0\.0 loaded/);
-  const port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(child.output())![1];
-  const url = `http://127.0.0.1:${port}`;
+  const url = listeningUrl(child);
 
   expect(await (await fetch(`${url}/greeter?name=Ada`)).json()).toEqual({
     message: 'Hello, Ada!',

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
-import { runTs } from '../../test/helpers/child.js';
+import { listeningUrl, runTs } from '../../test/helpers/child.js';
 
 it('greets over HTTP, counts greetings in /metrics, and exits by itself on SIGTERM', async () => {
   const child = runTs(fileURLToPath(new URL('./main.ts', import.meta.url)), [], {
@@ -8,8 +8,7 @@ it('greets over HTTP, counts greetings in /metrics, and exits by itself on SIGTE
     HELLO_LOG_FORMAT: 'json',
   });
   await child.waitFor(/started in/);
-  const port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(child.output())![1];
-  const url = `http://127.0.0.1:${port}`;
+  const url = listeningUrl(child);
 
   const hello = await fetch(`${url}/hello?name=Ada`);
   expect(await hello.json()).toEqual({ message: 'Hello, Ada!' });

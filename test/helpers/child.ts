@@ -50,3 +50,10 @@ export function runTs(file: string, args: string[] = [], env: Record<string, str
       }),
   };
 }
+
+/** The base URL the child's HTTP plugin logged (`listening on http://127.0.0.1:<port>`). */
+export function listeningUrl(child: Child): string {
+  const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(child.output());
+  if (!match) throw new Error(`the child logged no listening address:\n${child.output()}`);
+  return match[1]!;
+}
