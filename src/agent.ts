@@ -37,6 +37,9 @@ import { logTimeline } from './timeline.js';
 
 export type { PluginInfo, PluginState } from './entry.js';
 
+/** Node's `performance` is a lazy global getter; read it once. */
+const clock = performance;
+
 /** Settings of an agent. */
 export interface AgentOptions {
   /** Agent name; prefix of its environment variables. Default `agent`. */
@@ -209,7 +212,7 @@ export class Agent implements AgentView {
   }
 
   private async startOnce(): Promise<void> {
-    const began = performance.now();
+    const began = clock.now();
     this.state = 'starting';
     this.stopRequested = false;
     for (const entry of this.entries) {
@@ -220,23 +223,23 @@ export class Agent implements AgentView {
     const budget = new Budget('start', this.options.startTimeout);
     try {
       this.validateDeclaredConfig();
-      this.mark = performance.now();
+      this.mark = clock.now();
       await inSequence(this.entries, (entry) => this.bringUp(entry, 'init', budget));
-      this.mark = performance.now();
+      this.mark = clock.now();
       await inSequence(this.entries, (entry) => this.bringUp(entry, 'afterInit', budget));
     } catch (err) {
       this.state = 'error';
       const rollbackErrors = await this.shutdown(new Budget('stop', this.options.stopTimeout));
       for (const e of rollbackErrors) this.log.error(`rollback: ${e.message}`);
       const error = toError(err);
-      const durationMs = performance.now() - began;
+      const durationMs = clock.now() - began;
       this.events.emit('startFailed', { agent: this.name, durationMs, error });
       this.settleReady(error);
       throw error;
     }
     const degraded = this.entries.some((e) => e.state === 'failed' || e.state === 'skipped');
     this.state = degraded ? 'degraded' : 'ok';
-    const durationMs = performance.now() - began;
+    const durationMs = clock.now() - began;
     this.events.emit('started', { agent: this.name, durationMs, degraded });
     this.settleReady();
   }
@@ -281,20 +284,24 @@ export class Agent implements AgentView {
 
   private async stopOnce(): Promise<void> {
     this.stopRequested = true;
-    const stopping = new AgentStateError(
-      'the agent is stopping',
-      'Finish or abandon the work in progress',
-    );
-    for (const entry of this.entries) entry.controller?.abort(stopping);
+    let stopping: AgentStateError | undefined;
+    for (const entry of this.entries) {
+      if (!entry.controller) continue;
+      stopping ??= new AgentStateError(
+        'the agent is stopping',
+        'Finish or abandon the work in progress',
+      );
+      entry.controller.abort(stopping);
+    }
     if (this.starting) await this.starting.catch(() => undefined);
     if (this.state === 'idle' || this.state === 'stopped' || this.state === 'error') return;
-    const began = performance.now();
+    const began = clock.now();
     this.state = 'stopping';
     this.events.emit('stopping', { agent: this.name });
     const errors = await this.shutdown(new Budget('stop', this.options.stopTimeout));
     this.state = 'stopped';
     this.starting = undefined;
-    const durationMs = performance.now() - began;
+    const durationMs = clock.now() - began;
     this.events.emit('stopped', { agent: this.name, durationMs, errors });
     if (errors.length > 0) throw new AgentStopError(errors);
   }
@@ -315,9 +322,9 @@ export class Agent implements AgentView {
         this.closeFailed(entry, phase, err, errors);
       }
     };
-    this.mark = performance.now();
+    this.mark = clock.now();
     await inSequence(reversed, closeEach('beforeClose'));
-    this.mark = performance.now();
+    this.mark = clock.now();
     await inSequence(reversed, closeEach('close'));
     return errors;
   }
@@ -341,9 +348,8 @@ export class Agent implements AgentView {
     const method = entry.plugin[phase];
     if (!method) return this.completed(entry, phase);
     if (budget.remaining() <= 0) checkBudget(this.limitsOf(entry, phase, budget));
-    if (this.events.has('phaseBegin'))
-      this.events.emit('phaseBegin', { plugin: entry.name, phase });
-    const began = performance.now();
+    if (this.events.hears.phaseBegin) this.events.emit('phaseBegin', { plugin: entry.name, phase });
+    const began = clock.now();
     let result: unknown;
     try {
       result = method.call(
@@ -362,11 +368,11 @@ export class Agent implements AgentView {
 
   /** Records the end of a call; rethrows its error, as an Error. */
   private ended(entry: Entry, phase: Phase, began: number, err?: unknown): void {
-    this.mark = performance.now();
+    this.mark = clock.now();
     const durationMs = this.mark - began;
     entry.timings[phase] = durationMs;
     if (err === undefined) {
-      if (this.events.has('phaseEnd')) {
+      if (this.events.hears.phaseEnd) {
         this.events.emit('phaseEnd', { plugin: entry.name, phase, durationMs });
       }
       return this.completed(entry, phase);
@@ -399,7 +405,7 @@ export class Agent implements AgentView {
     if (error !== undefined) entry.error = error;
     if (entry.state === state) return;
     entry.state = state;
-    if (!entry.retired && this.events.has('pluginState')) this.emitState(entry);
+    if (!entry.retired && this.events.hears.pluginState) this.emitState(entry);
   }
 
   private emitState(entry: Entry): void {
@@ -530,10 +536,10 @@ export class Agent implements AgentView {
     const budget = new Budget('start', this.options.startTimeout);
     let phase: 'init' | 'afterInit' = 'init';
     try {
-      this.mark = performance.now();
+      this.mark = clock.now();
       await this.invoke(entry, phase, budget);
       phase = 'afterInit';
-      this.mark = performance.now();
+      this.mark = clock.now();
       await this.invoke(entry, phase, budget);
     } catch (err) {
       this.setState(entry, 'failed', toError(err).message);
@@ -552,7 +558,7 @@ export class Agent implements AgentView {
       const flag = phase === 'beforeClose' ? 'serving' : 'initialised';
       if (!entry[flag]) continue;
       entry[flag] = false;
-      this.mark = performance.now();
+      this.mark = clock.now();
       await Promise.resolve()
         .then(() => this.invoke(entry, phase, budget))
         .catch((err: unknown) => errors.push(toError(err)));

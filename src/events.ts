@@ -32,6 +32,11 @@ export type AgentListener<E extends AgentEventName> = (event: AgentEvents[E]) =>
 /** A small typed event emitter; a listener that throws is reported, never propagated. */
 export class Events<M extends object = AgentEvents> {
   private readonly listeners: Partial<Record<keyof M, Set<(event: never) => void>>> = {};
+  /**
+   * `hears.name` is true while `name` has listeners, so that a hot path can skip
+   * building an event nobody hears with a plain property read.
+   */
+  readonly hears: Partial<Record<keyof M, boolean>> = {};
 
   constructor(private readonly onListenerError: (err: unknown) => void) {}
 
@@ -39,12 +44,11 @@ export class Events<M extends object = AgentEvents> {
   on<E extends keyof M>(name: E, listener: (event: M[E]) => void): () => void {
     const set = (this.listeners[name] ??= new Set());
     set.add(listener);
-    return () => set.delete(listener);
-  }
-
-  /** True when `name` has listeners, so callers can skip building an event nobody hears. */
-  has(name: keyof M): boolean {
-    return (this.listeners[name]?.size ?? 0) > 0;
+    this.hears[name] = true;
+    return () => {
+      set.delete(listener);
+      this.hears[name] = set.size > 0;
+    };
   }
 
   /** Calls every listener of `name` with `event`. */
