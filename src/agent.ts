@@ -98,10 +98,6 @@ export class Agent implements AgentView {
   private stopRequested = false;
   private settleReady!: (error?: Error) => void;
   private bound?: Container;
-
-  private get defaultTimeout(): number {
-    return this.options.timeout ?? DEFAULT_TIMEOUT;
-  }
   private contextHost?: ContextHost;
   /**
    * When the previous call of the running sequence ended: a call's duration runs
@@ -131,6 +127,10 @@ export class Agent implements AgentView {
     });
     this.ready.catch(() => undefined);
     logTimeline(this.events, this.logs, () => this.plugins);
+  }
+
+  private get defaultTimeout(): number {
+    return this.options.timeout ?? DEFAULT_TIMEOUT;
   }
 
   /** The plugins in start order, with their states and timings. */

@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'FK_CONFIG'
   | 'FK_AGENT_STOP'
   | 'FK_AGENT_STATE'
+  | 'FK_MANIFEST'
+  | 'FK_LOADER'
   | 'FK_TEST_SETUP';
 
 /** Fields shared by every flavorkit error. */
@@ -115,6 +117,37 @@ export class InvalidPluginError extends FlavorkitError {
 export class AgentStateError extends FlavorkitError {
   constructor(message: string, advice: string) {
     super('FK_AGENT_STATE', message, { advice });
+  }
+}
+
+/** A plugin folder's `plugin.json` was refused; `reason` says why, without the advice. */
+export class ManifestError extends FlavorkitError {
+  readonly reason: string;
+
+  constructor(reason: string) {
+    super('FK_MANIFEST', reason, {
+      advice: 'Correct plugin.json; docs/dynamic-plugins.md lists every key',
+    });
+    this.reason = reason;
+  }
+}
+
+/** The plugin loader refused an operation; `status` is the HTTP status its admin route answers. */
+export class LoaderError extends FlavorkitError {
+  constructor(
+    message: string,
+    readonly status: 404 | 409 | 500,
+  ) {
+    super('FK_LOADER', message, {
+      advice: 'GET /plugins (or loader.list()) shows every plugin with its state and reasons',
+    });
+  }
+}
+
+/** A mistake in a test's set-up: a swap or removal that matches nothing, a leak. */
+export class TestSetupError extends FlavorkitError {
+  constructor(message: string) {
+    super('FK_TEST_SETUP', message, { advice: 'Check the names and paths given to testAgent()' });
   }
 }
 

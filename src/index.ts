@@ -16,8 +16,11 @@ export {
   DuplicatePluginError,
   FlavorkitError,
   InvalidPluginError,
+  LoaderError,
+  ManifestError,
   PluginStartError,
   PluginTimeoutError,
+  TestSetupError,
 } from './errors.js';
 export type { ConfigIssue, ErrorCode } from './errors.js';
 export { Setting } from './config/setting.js';

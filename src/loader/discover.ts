@@ -1,6 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MANIFEST, ManifestError, readManifest } from './manifest.js';
+import { ManifestError } from '../errors.js';
+import { MANIFEST, readManifest } from './manifest.js';
 import type { Candidate } from './select.js';
 
 /** A folder whose manifest was refused. */
@@ -40,7 +41,7 @@ export async function discoverPlugins(dir: string): Promise<Discovery> {
       list.push({ dir: folder, manifest });
       byName.set(manifest.name, list);
     } catch (err) {
-      const reason = err instanceof ManifestError ? err.message : `unreadable: ${String(err)}`;
+      const reason = err instanceof ManifestError ? err.reason : `unreadable: ${String(err)}`;
       refused.push({ dir: folder, reason });
     }
   }

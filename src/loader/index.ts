@@ -1,9 +1,10 @@
 export { PLUGIN_API_VERSION } from './host.js';
 export type { HostHandle, HostInfo, PluginModule } from './host.js';
 export { hashPluginFolder } from './integrity.js';
-export { checkManifest, ManifestError, MANIFEST, readManifest } from './manifest.js';
+export { LoaderError, ManifestError } from '../errors.js';
+export { checkManifest, MANIFEST, readManifest } from './manifest.js';
 export type { Manifest } from './manifest.js';
-export { LoaderError, PluginLoader } from './loader.js';
+export { PluginLoader } from './loader.js';
 export type {
   LoadState,
   LoaderCounts,

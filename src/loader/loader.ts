@@ -1,6 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { LoaderError } from '../errors.js';
 import { Events } from '../events.js';
 import type { Logger } from '../logging/logger.js';
 import type { AgentView, Plugin } from '../plugin.js';
@@ -58,17 +59,6 @@ export interface LoaderOptions {
   requireIntegrity?: boolean;
   /** Ms of quiet after a change in `dir` before watch mode acts; default 200. */
   debounce?: number;
-}
-
-/** A refused loader operation (unknown plugin, dependents still loaded); `status` is its HTTP status. */
-export class LoaderError extends Error {
-  override name = 'LoaderError';
-  constructor(
-    message: string,
-    readonly status: 404 | 409 | 500,
-  ) {
-    super(message);
-  }
 }
 
 interface Slot {

@@ -1,6 +1,7 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import semver from 'semver';
+import { ManifestError } from '../errors.js';
 
 /** A plugin version's `plugin.json`. */
 export interface Manifest {
@@ -36,11 +37,6 @@ const KEYS = new Set([
   'integrity',
   'description',
 ]);
-
-/** A manifest was refused; `message` says why. */
-export class ManifestError extends Error {
-  override name = 'ManifestError';
-}
 
 /** Reads and checks `<dir>/plugin.json`; throws `ManifestError` with the reason. */
 export async function readManifest(dir: string): Promise<Manifest> {

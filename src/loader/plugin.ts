@@ -5,7 +5,8 @@ import { Setting } from '../config/setting.js';
 import type { InitContext, Plugin } from '../plugin.js';
 import type { HttpHandlers } from '../../plugins/http/index.js';
 import type { Metrics } from '../../plugins/prometheus/index.js';
-import { type LoaderCounts, LoaderError, PluginLoader } from './loader.js';
+import { LoaderError } from '../errors.js';
+import { type LoaderCounts, PluginLoader } from './loader.js';
 
 /** Settings of the `loader` plugin. */
 export class LoaderConfig {

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { onTestFinished } from 'vitest';
 import { Agent, type AgentOptions } from '../agent.js';
-import { FlavorkitError } from '../errors.js';
+import { TestSetupError } from '../errors.js';
 import { flavorFields, isFlavor } from '../flavor.js';
 import { flatten, type FoundPlugin, type NamedPlugin } from '../flatten.js';
 import { isPlugin, type Plugin } from '../plugin.js';
@@ -142,13 +142,6 @@ export async function testAgent<F extends object>(
       return call(http, method, path, init);
     },
   };
-}
-
-/** A mistake in a test's set-up: a swap or removal that matches nothing, a leak. */
-export class TestSetupError extends FlavorkitError {
-  constructor(message: string) {
-    super('FK_TEST_SETUP', message, { advice: 'Check the names and paths given to testAgent()' });
-  }
 }
 
 function setAt(flavor: object, path: string, mock: unknown): void {

@@ -1,4 +1,5 @@
-export { testAgent, TestSetupError } from './agent.js';
+export { TestSetupError } from '../errors.js';
+export { testAgent } from './agent.js';
 export type { LogLine, TestAgent, TestAgentOptions, TestResponse } from './agent.js';
 export { mockPlugin } from './mock.js';
 export type { MockBehaviour, MockPlugin } from './mock.js';
