@@ -1,4 +1,5 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { InitContext, Logger, Plugin } from '../../src/index.js';
@@ -50,7 +51,6 @@ export class HttpPlugin implements Plugin, HttpHandlers {
   static readonly configClass = HttpConfig;
   private readonly app = express();
   private readonly listeners = new Set<(record: RequestRecord) => void>();
-  private readonly inFlight = new Set<ServerResponse>();
   private server?: Server;
   private serving = false;
   private config = new HttpConfig();
@@ -82,6 +82,8 @@ export class HttpPlugin implements Plugin, HttpHandlers {
       ),
     );
     await listen(this.server, this.config.host, this.config.port);
+    subscribe(REQUEST_START, this.onRequestStart);
+    subscribe(RESPONSE_FINISH, this.onResponseFinish);
     ctx.log.info(`listening on http://${this.config.host}:${this.address().port}`);
   }
 
@@ -93,10 +95,9 @@ export class HttpPlugin implements Plugin, HttpHandlers {
     this.serving = false;
     const server = this.server;
     if (!server?.listening) return;
-    for (const res of this.inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
-        this.log?.warn(`${this.inFlight.size} request(s) cut off after the drain limit`);
+        this.log?.warn('connections still open after the drain limit are cut off');
         server.closeAllConnections();
       }, this.config.drainTimeout);
       server.close(() => {
@@ -108,6 +109,8 @@ export class HttpPlugin implements Plugin, HttpHandlers {
   }
 
   close(): void {
+    unsubscribe(REQUEST_START, this.onRequestStart);
+    unsubscribe(RESPONSE_FINISH, this.onResponseFinish);
     if (this.server?.listening) this.server.close();
     this.server?.closeAllConnections();
     this.server = undefined;
@@ -153,7 +156,36 @@ export class HttpPlugin implements Plugin, HttpHandlers {
     return { host: this.config.host, port: address.port };
   }
 
-  /** Refuses requests while not serving; tracks in-flight requests, reports each one, parses bodies. */
+  /**
+   * Node's own HTTP diagnostics channels mark when each request starts and each
+   * response finishes: no listener per request. They are process-wide, so each
+   * message is checked against this plugin's server.
+   */
+  private readonly onRequestStart = (message: unknown): void => {
+    const { request, server } = message as HttpMessage;
+    if (server === this.server && this.listeners.size > 0) (request as Timed)[BEGAN] = clock.now();
+  };
+
+  private readonly onResponseFinish = (message: unknown): void => {
+    const { request, response, server } = message as HttpMessage;
+    if (server !== this.server) return;
+    // once draining, a connection whose response is done is closed as soon as it is idle
+    if (!this.serving) setImmediate(() => server.closeIdleConnections());
+    const began = (request as Timed)[BEGAN];
+    if (began === undefined) return;
+    const req = request as Request;
+    const record: RequestRecord = {
+      method: req.method,
+      route: req.route
+        ? joinRoute(req.baseUrl, (req.route as { path: string }).path)
+        : '<unmatched>',
+      status: response.statusCode,
+      durationMs: clock.now() - began,
+    };
+    for (const listener of this.listeners) listener(record);
+  };
+
+  /** Refuses requests while not serving; parses bodies. */
   private readonly gate: RequestHandler = (req, res, next) => {
     if (!this.serving) {
       res.setHeader('Connection', 'close');
@@ -161,23 +193,6 @@ export class HttpPlugin implements Plugin, HttpHandlers {
       res.status(503).json({ error: 'the server is not serving yet or any more' });
       return;
     }
-    this.inFlight.add(res);
-    const began = this.listeners.size > 0 ? performance.now() : 0;
-    res.on('close', () => {
-      this.inFlight.delete(res);
-      if (!this.serving) this.server?.closeIdleConnections();
-      if (began === 0) return;
-      const route = req.route
-        ? joinRoute(req.baseUrl, (req.route as { path: string }).path)
-        : '<unmatched>';
-      const record = {
-        method: req.method,
-        route,
-        status: res.statusCode,
-        durationMs: performance.now() - began,
-      };
-      for (const listener of this.listeners) listener(record);
-    });
     if (BODYLESS.has(req.method) || !this.parseJson) next();
     else this.parseJson(req, res, next);
   };
@@ -202,6 +217,23 @@ export class HttpPlugin implements Plugin, HttpHandlers {
     else res.status(500).json({ error: 'internal server error' });
   }
 }
+
+const REQUEST_START = 'http.server.request.start';
+const RESPONSE_FINISH = 'http.server.response.finish';
+
+/** What Node publishes on its HTTP server channels. */
+interface HttpMessage {
+  request: IncomingMessage;
+  response: ServerResponse;
+  server: Server;
+}
+
+/** When a request came in, kept on the request only while someone observes requests. */
+const BEGAN = Symbol('began');
+type Timed = { [BEGAN]?: number };
+
+/** Node's `performance` is a lazy global getter; read it once. */
+const clock = performance;
 
 /** Methods whose requests carry no body to parse. */
 const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS']);
