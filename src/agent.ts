@@ -310,23 +310,33 @@ export class Agent implements AgentView {
   private async shutdown(budget: Budget): Promise<Error[]> {
     const errors: Error[] = [];
     const reversed = [...this.entries].reverse();
-    const closeEach = (phase: 'beforeClose' | 'close') => (entry: Entry) => {
-      const flag = phase === 'beforeClose' ? 'serving' : 'initialised';
-      if (!entry[flag]) return;
-      entry[flag] = false;
-      try {
-        return this.invoke(entry, phase, budget)?.catch((err: unknown) =>
-          this.closeFailed(entry, phase, err, errors),
-        );
-      } catch (err) {
-        this.closeFailed(entry, phase, err, errors);
-      }
-    };
-    this.mark = clock.now();
-    await inSequence(reversed, closeEach('beforeClose'));
-    this.mark = clock.now();
-    await inSequence(reversed, closeEach('close'));
+    for (const phase of ['beforeClose', 'close'] as const) {
+      this.mark = clock.now();
+      await inSequence(reversed, (entry) => this.closeStep(entry, phase, budget, errors));
+    }
     return errors;
+  }
+
+  /**
+   * `beforeClose` of a serving plugin, or `close` of an initialised one; a failure
+   * goes to `errors`. Synchronous when the call is.
+   */
+  private closeStep(
+    entry: Entry,
+    phase: 'beforeClose' | 'close',
+    budget: Budget,
+    errors: Error[],
+  ): Step {
+    const flag = phase === 'beforeClose' ? 'serving' : 'initialised';
+    if (!entry[flag]) return;
+    entry[flag] = false;
+    try {
+      return this.invoke(entry, phase, budget)?.catch((err: unknown) =>
+        this.closeFailed(entry, phase, err, errors),
+      );
+    } catch (err) {
+      this.closeFailed(entry, phase, err, errors);
+    }
   }
 
   /** Records a failed `beforeClose` or `close`; a plugin whose `close` failed is left failed. */
@@ -555,13 +565,8 @@ export class Agent implements AgentView {
     const errors: Error[] = [];
     const budget = new Budget('stop', this.options.stopTimeout);
     for (const phase of ['beforeClose', 'close'] as const) {
-      const flag = phase === 'beforeClose' ? 'serving' : 'initialised';
-      if (!entry[flag]) continue;
-      entry[flag] = false;
       this.mark = clock.now();
-      await Promise.resolve()
-        .then(() => this.invoke(entry, phase, budget))
-        .catch((err: unknown) => errors.push(toError(err)));
+      await this.closeStep(entry, phase, budget, errors);
     }
     return errors;
   }
