@@ -39,17 +39,20 @@ export function checkBudget(limits: CallLimits): void {
  */
 export function within(pending: PromiseLike<unknown>, limits: CallLimits): Promise<void> {
   const ms = Math.min(limits.limitMs, limits.budget.remaining());
+  return withTimeout(pending, ms, () => timeoutOf(limits, ms)).then(() => undefined);
+}
+
+/** Settles as `pending` does, or rejects with `expired()` after `ms`; the timer never outlives it. */
+export function withTimeout<T>(
+  pending: PromiseLike<T>,
+  ms: number,
+  expired: () => Error,
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(timeoutOf(limits, ms)), ms);
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(expired()), ms);
   });
-  return Promise.race([pending, expired]).then(
-    () => clearTimeout(timer),
-    (err: unknown) => {
-      clearTimeout(timer);
-      throw err;
-    },
-  );
+  return Promise.race([pending, deadline]).finally(() => clearTimeout(timer));
 }
 
 function timeoutOf(limits: CallLimits, ms: number): PluginTimeoutError {

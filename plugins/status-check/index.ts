@@ -1,4 +1,5 @@
 import type { AgentView, InitContext, Plugin, PluginInfo } from '../../src/index.js';
+import { withTimeout } from '../../src/limits.js';
 
 /** Health of one plugin as the status check sees it. */
 export type HealthState = 'starting' | 'ok' | 'error' | 'stopping' | 'stopped';
@@ -137,22 +138,15 @@ export class StatusCheckPlugin implements Plugin, StatusReporter {
   async probe(plugin: string): Promise<void> {
     const registered = this.probes.get(plugin);
     if (!registered) throw new Error(`no probe is registered for plugin "${plugin}"`);
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
+      await withTimeout(
         Promise.resolve().then(registered.probe),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`probe did not answer within ${registered.timeout} ms`)),
-            registered.timeout,
-          );
-        }),
-      ]);
+        registered.timeout,
+        () => new Error(`probe did not answer within ${registered.timeout} ms`),
+      );
       this.report(plugin, 'ok');
     } catch (err) {
       this.report(plugin, 'error', err instanceof Error ? err : String(err));
-    } finally {
-      clearTimeout(timer);
     }
   }
 
