@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Agent } from '../agent.js';
 import { formatSettings } from '../config/describe.js';
-import { hashPluginFolder } from '../loader/integrity.js';
+import { hashPluginFolder, integrityMismatch } from '../loader/integrity.js';
 import { MANIFEST, readManifest } from '../loader/manifest.js';
 import { HostFlavor } from '../../flavors/host/index.js';
 
@@ -80,16 +80,14 @@ async function check(args: string[]): Promise<number> {
   }
   try {
     const manifest = await readManifest(dir);
-    const actual = await hashPluginFolder(dir);
-    if (manifest.integrity && manifest.integrity !== actual) {
-      console.error(
-        `${dir}: integrity mismatch: plugin.json says ${manifest.integrity}, the files hash to ${actual}`,
-      );
+    const mismatch = await integrityMismatch(dir, manifest);
+    if (mismatch) {
+      console.error(`${dir}: ${mismatch}`);
       return 1;
     }
     const note = manifest.integrity
       ? 'integrity ok'
-      : `no integrity field (files hash to ${actual})`;
+      : `no integrity field (files hash to ${await hashPluginFolder(dir)})`;
     console.log(`${dir}: ${manifest.name}@${manifest.version} ok, ${note}`);
     return 0;
   } catch (err) {

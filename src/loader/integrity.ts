@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import { join, posix, relative, sep } from 'node:path';
-import { MANIFEST } from './manifest.js';
+import { type Manifest, MANIFEST } from './manifest.js';
 
 /**
  * The integrity of a plugin folder: `sha256-<base64>` over every file but
@@ -34,4 +34,16 @@ async function listFiles(
     }
   }
   return out;
+}
+
+/** Why a folder's files do not match its manifest's integrity, or undefined when they do (or it has none). */
+export async function integrityMismatch(
+  dir: string,
+  manifest: Manifest,
+): Promise<string | undefined> {
+  if (!manifest.integrity) return undefined;
+  const actual = await hashPluginFolder(dir);
+  return actual === manifest.integrity
+    ? undefined
+    : `integrity mismatch: plugin.json says ${manifest.integrity}, the files hash to ${actual}`;
 }

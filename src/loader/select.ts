@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import semver from 'semver';
 import { isPlugin } from '../plugin.js';
 import type { HostInfo, PluginModule } from './host.js';
-import { hashPluginFolder } from './integrity.js';
+import { integrityMismatch } from './integrity.js';
 import type { Manifest } from './manifest.js';
 
 /** One version of a plugin found on disk. */
@@ -66,14 +66,11 @@ async function refusal(
   if (!semver.satisfies(options.host.apiVersion, manifest.host)) {
     return `needs host API ${manifest.host}; this host has ${options.host.apiVersion}`;
   }
-  if (manifest.integrity) {
-    const actual = await hashPluginFolder(dir);
-    if (actual !== manifest.integrity) {
-      return `integrity mismatch: plugin.json says ${manifest.integrity}, the files hash to ${actual}`;
-    }
-  } else if (options.requireIntegrity) {
+  if (!manifest.integrity && options.requireIntegrity) {
     return 'has no integrity field, and this loader requires one';
   }
+  const mismatch = await integrityMismatch(dir, manifest);
+  if (mismatch) return mismatch;
   let mod: Partial<PluginModule> & { default?: unknown };
   try {
     const url = pathToFileURL(await realpath(join(dir, manifest.main)));
