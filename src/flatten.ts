@@ -25,7 +25,7 @@ const INJECTED = Symbol('flavorkit.injected');
  * Calls `inject()` at most once per flavor instance, embedded flavors before the
  * flavor that embeds them.
  */
-export function injectOnce(flavor: object, path = '', seen = new Set<object>()): void {
+function injectOnce(flavor: object, path = '', seen = new Set<object>()): void {
   if (seen.has(flavor)) return;
   seen.add(flavor);
   for (const field of flavorFields(flavor)) {
