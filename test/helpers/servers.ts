@@ -1,0 +1,202 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A server process a test started itself, on a free loopback port; never one of the shared servers. */
+export interface OwnServer {
+  readonly port: number;
+  readonly dir: string;
+  /** Kills the process (SIGKILL by default) and waits until it is gone; the data directory stays. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts the same server again on the same port and data directory. */
+  restart(): Promise<void>;
+  /** Kills the process and removes its data directory. */
+  stop(): Promise<void>;
+}
+
+/** The shared servers every machine runs, on their standard ports. */
+export const shared = {
+  postgres: { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' },
+  redis: { url: 'redis://127.0.0.1:6379' },
+  nats: { servers: '127.0.0.1:4222' },
+  amqp: { url: 'amqp://guest:guest@127.0.0.1:5672' },
+} as const;
+
+/** A short random suffix for a test's own database, key prefix, stream or vhost. */
+export function suffix(): string {
+  return Math.random().toString(36).slice(2, 10);
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on at the moment of the call. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** Resolves once a TCP connection to `port` succeeds; rejects after `timeoutMs`. */
+export async function waitForPort(port: number, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = createConnection({ host: '127.0.0.1', port });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline)
+      throw new Error(`nothing answered on 127.0.0.1:${port} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+interface Spec {
+  /** Runs once before the first start (e.g. initdb). */
+  prepare?(dir: string, port: number): void;
+  command(dir: string, port: number): { file: string; args: string[]; uid?: number };
+}
+
+async function startOwn(name: string, spec: Spec): Promise<OwnServer> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), `flavorkit-${name}-`));
+  spec.prepare?.(dir, port);
+  let proc: ChildProcess | undefined;
+  const start = async () => {
+    const { file, args, uid } = spec.command(dir, port);
+    const child = spawn(file, args, {
+      stdio: 'ignore',
+      ...(uid === undefined ? {} : { uid, gid: uid }),
+    });
+    proc = child;
+    child.unref();
+    const died = once(child, 'exit').then(([code]) => {
+      throw new Error(`${name} on port ${port} exited with code ${String(code)} while starting`);
+    });
+    died.catch(() => undefined);
+    await Promise.race([waitForPort(port), died]);
+  };
+  const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
+    const child = proc;
+    proc = undefined;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const gone = once(child, 'exit');
+    child.kill(signal);
+    await gone;
+  };
+  await start();
+  return {
+    port,
+    dir,
+    kill,
+    restart: start,
+    stop: async () => {
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A Redis server of the test's own, without persistence. */
+export function ownRedis(): Promise<OwnServer> {
+  return startOwn('redis', {
+    command: (dir, port) => ({
+      file: 'redis-server',
+      args: [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        dir,
+      ],
+    }),
+  });
+}
+
+/** A NATS server with JetStream of the test's own, storing in its temp directory. */
+export function ownNats(): Promise<OwnServer> {
+  return startOwn('nats', {
+    command: (dir, port) => ({
+      file: 'nats-server',
+      args: ['-js', '-p', String(port), '-sd', dir, '-a', '127.0.0.1'],
+    }),
+  });
+}
+
+/** An etcd server of the test's own (Debian's etcd-server). */
+export function ownEtcd(): Promise<OwnServer> {
+  return startOwn('etcd', {
+    command: (dir, port) => ({
+      file: 'etcd',
+      args: [
+        '--data-dir',
+        join(dir, 'data'),
+        '--listen-client-urls',
+        `http://127.0.0.1:${port}`,
+        '--advertise-client-urls',
+        `http://127.0.0.1:${port}`,
+        '--listen-peer-urls',
+        'http://127.0.0.1:0',
+        '--log-level',
+        'error',
+      ],
+    }),
+  });
+}
+
+function postgresUid(): number {
+  const id = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
+  return Number(id.stdout.trim());
+}
+
+/** A PostgreSQL 15 server of the test's own, run as the `postgres` user (initdb refuses root), trust auth. */
+export function ownPostgres(): Promise<OwnServer> {
+  const bin = '/usr/lib/postgresql/15/bin';
+  const uid = postgresUid();
+  return startOwn('postgres', {
+    prepare: (dir) => {
+      chmodSync(dir, 0o700);
+      chownSync(dir, uid, uid);
+      const init = spawnSync(
+        `${bin}/initdb`,
+        ['-D', join(dir, 'data'), '-A', 'trust', '-U', 'postgres'],
+        {
+          uid,
+          gid: uid,
+          encoding: 'utf8',
+        },
+      );
+      if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
+    },
+    command: (dir, port) => ({
+      file: `${bin}/postgres`,
+      args: [
+        '-D',
+        join(dir, 'data'),
+        '-p',
+        String(port),
+        '-k',
+        dir,
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'fsync=off',
+      ],
+      uid,
+    }),
+  });
+}
