@@ -43,25 +43,25 @@ const clock = performance;
 /** Settings of an agent. */
 export interface AgentOptions {
   /** Agent name; prefix of its environment variables. Default `agent`. */
-  name?: string;
+  name?: string | undefined;
   /** Service label; default `MICROSERVICE_LABEL` from the environment, else the name. */
-  label?: string;
+  label?: string | undefined;
   /** Ms per lifecycle call (default 15 000); `@Plug({ timeout })` overrides it per plugin. */
-  timeout?: number;
+  timeout?: number | undefined;
   /** Ms for the whole start. */
-  startTimeout?: number;
+  startTimeout?: number | undefined;
   /** Ms for the whole stop. */
-  stopTimeout?: number;
+  stopTimeout?: number | undefined;
   /** Configuration values per plugin name, given in code (highest precedence). */
   config?: Record<string, Record<string, unknown>>;
   /** Directory of `<plugin>.yaml|.yml|.json` files; default env `{AGENT}_CONFIG_DIR`. */
-  configDir?: string;
+  configDir?: string | undefined;
   /** Environment to read; default `process.env`. */
   env?: Record<string, string | undefined>;
   /** Signals `run()` stops on; default SIGINT and SIGTERM. */
-  signals?: NodeJS.Signals[];
+  signals?: NodeJS.Signals[] | undefined;
   /** Log settings; level and format default to env `{AGENT}_LOG_LEVEL` and `{AGENT}_LOG_FORMAT`. */
-  log?: AgentLogOptions;
+  log?: AgentLogOptions | undefined;
 }
 
 /** State of the agent as a whole. */
@@ -93,12 +93,12 @@ export class Agent implements AgentView {
   private readonly log: Logger;
   private readonly events: Events;
   private state: AgentState = 'idle';
-  private starting?: Promise<void>;
-  private stopping?: Promise<void>;
+  private starting: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
   private stopRequested = false;
   private settleReady!: (error?: Error) => void;
-  private bound?: Container;
-  private contextHost?: ContextHost;
+  private bound?: Container | undefined;
+  private contextHost?: ContextHost | undefined;
   /**
    * When the previous call of the running sequence ended: a call's duration runs
    * from there to its own end, so each call reads the clock once.

@@ -23,7 +23,7 @@ export interface PluginInfo {
   /** Ms spent in each lifecycle call that ran. */
   timings: Partial<Record<Phase, number>>;
   /** Message of the error that failed or skipped it. */
-  error?: string;
+  error?: string | undefined;
 }
 
 /** The agent's record of one plugin: what it is, where it stands, what it took. */
@@ -35,19 +35,19 @@ export interface Entry {
   timeout: number;
   deps: Entry[];
   state: PluginState;
-  error?: string;
+  error?: string | undefined;
   /** Every phase present from the start, so recording one does not reshape the object. */
   timings: Record<Phase, number | undefined>;
   /** `init` completed and `close` has not run yet. */
   initialised: boolean;
   /** `afterInit` completed and `beforeClose` has not run yet. */
   serving: boolean;
-  controller?: AbortController;
-  ctx?: InitContext;
+  controller?: AbortController | undefined;
+  ctx?: InitContext | undefined;
   /** Configurations loaded during the current start, by class. */
-  configs?: Map<ConfigClass, object>;
+  configs?: Map<ConfigClass, object> | undefined;
   /** Being replaced: its state changes are not announced, the new plugin's are. */
-  retired?: boolean;
+  retired?: boolean | undefined;
 }
 
 /** A fresh record for a plugin that has not started. */

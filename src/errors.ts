@@ -16,17 +16,17 @@ export type ErrorCode =
 
 /** Fields shared by every flavorkit error. */
 export interface ErrorDetails {
-  plugin?: string;
-  phase?: Phase;
+  plugin?: string | undefined;
+  phase?: Phase | undefined;
   advice: string;
-  cause?: unknown;
+  cause?: unknown | undefined;
 }
 
 /** Base class of flavorkit's errors: a stable `code`, the plugin and phase, and advice. */
 export class FlavorkitError extends Error {
   readonly code: ErrorCode;
-  readonly plugin?: string;
-  readonly phase?: Phase;
+  readonly plugin?: string | undefined;
+  readonly phase?: Phase | undefined;
   readonly advice: string;
 
   constructor(code: ErrorCode, message: string, details: ErrorDetails) {

@@ -16,7 +16,7 @@ export interface NamedPlugin extends PlugOptions {
   name: string;
   plugin: Plugin;
   /** Where it came from, shown in errors and `agent.plugins`; default its list index. */
-  path?: string;
+  path?: string | undefined;
 }
 
 const INJECTED = Symbol('flavorkit.injected');

@@ -1,11 +1,11 @@
 /** Options of `@Plug`. */
 export interface PlugOptions {
   /** Name of the plugin in the agent; default: the field name. */
-  name?: string;
+  name?: string | undefined;
   /** A failing optional plugin degrades the agent instead of stopping its start. */
-  optional?: boolean;
+  optional?: boolean | undefined;
   /** Time limit in ms for each of this plugin's lifecycle calls; default: the agent's. */
-  timeout?: number;
+  timeout?: number | undefined;
 }
 
 /** One decorated field of a flavor class. */
