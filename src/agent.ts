@@ -11,8 +11,6 @@ import {
   infoOf,
   newEntry,
   orderEntries,
-  type PluginInfo,
-  type PluginState,
 } from './entry.js';
 import {
   AgentStateError,
@@ -24,18 +22,19 @@ import {
   toError,
 } from './errors.js';
 import { type AgentEventName, type AgentListener, Events } from './events.js';
-import { flatten, type NamedPlugin } from './flatten.js';
+import { flatten } from './flatten.js';
 import { Budget, type CallLimits, checkBudget, isThenable, within } from './limits.js';
 import type { Logger } from './logging/logger.js';
 import { LogRegistry } from './logging/registry.js';
 import { type AgentLogOptions, configureFromEnv } from './logging/settings.js';
 import { depsOf } from './order.js';
-import type { AgentView, InitContext, Phase, Plugin } from './plugin.js';
+import type { AgentView, InitContext, NamedPlugin, Plugin } from './plugin.js';
 import { runUntilSignal } from './run.js';
 import { inSequence, type Step } from './sequence.js';
 import { logTimeline } from './timeline.js';
+import type { AgentState, AgentStatus, Phase, PluginInfo, PluginState } from './vocabulary.js';
 
-export type { PluginInfo, PluginState } from './entry.js';
+export type { AgentState, AgentStatus, PluginInfo, PluginState } from './vocabulary.js';
 
 /** Node's `performance` is a lazy global getter; read it once. */
 const clock = performance;
@@ -62,15 +61,6 @@ export interface AgentOptions {
   signals?: NodeJS.Signals[] | undefined;
   /** Log settings; level and format default to env `{AGENT}_LOG_LEVEL` and `{AGENT}_LOG_FORMAT`. */
   log?: AgentLogOptions | undefined;
-}
-
-/** State of the agent as a whole. */
-export type AgentState = 'idle' | 'starting' | 'ok' | 'degraded' | 'error' | 'stopping' | 'stopped';
-
-/** What `agent.status()` returns. */
-export interface AgentStatus {
-  state: AgentState;
-  plugins: PluginInfo[];
 }
 
 /**

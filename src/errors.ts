@@ -1,4 +1,4 @@
-import type { Phase } from './plugin.js';
+import type { Phase } from './vocabulary.js';
 
 /** Stable codes of every error flavorkit throws. */
 export type ErrorCode =

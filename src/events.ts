@@ -1,5 +1,4 @@
-import type { PluginState } from './agent.js';
-import type { Phase } from './plugin.js';
+import type { Phase, PluginState } from './vocabulary.js';
 
 /** The lifecycle events of an agent and their data. */
 export interface AgentEvents {
