@@ -357,26 +357,31 @@ export class Agent implements AgentView {
         phase === 'init' || phase === 'afterInit' ? this.contextOf(entry) : undefined!,
       );
     } catch (err) {
-      return this.ended(entry, phase, began, err);
+      return this.failed(entry, phase, began, err);
     }
     if (!isThenable(result)) return this.ended(entry, phase, began);
     return within(result, this.limitsOf(entry, phase, budget)).then(
       () => this.ended(entry, phase, began),
-      (err: unknown) => this.ended(entry, phase, began, err),
+      (err: unknown) => this.failed(entry, phase, began, err),
     );
   }
 
-  /** Records the end of a call; rethrows its error, as an Error. */
-  private ended(entry: Entry, phase: Phase, began: number, err?: unknown): void {
+  /** Records the end of a call that succeeded. */
+  private ended(entry: Entry, phase: Phase, began: number): void {
     this.mark = clock.now();
     const durationMs = this.mark - began;
     entry.timings[phase] = durationMs;
-    if (err === undefined) {
-      if (this.events.hears.phaseEnd) {
-        this.events.emit('phaseEnd', { plugin: entry.name, phase, durationMs });
-      }
-      return this.completed(entry, phase);
+    if (this.events.hears.phaseEnd) {
+      this.events.emit('phaseEnd', { plugin: entry.name, phase, durationMs });
     }
+    this.completed(entry, phase);
+  }
+
+  /** Records the end of a call that threw or rejected, whatever it threw; rethrows it as an Error. */
+  private failed(entry: Entry, phase: Phase, began: number, err: unknown): never {
+    this.mark = clock.now();
+    const durationMs = this.mark - began;
+    entry.timings[phase] = durationMs;
     const error = toError(err);
     entry.error = error.message;
     this.events.emit('phaseEnd', { plugin: entry.name, phase, durationMs, error });

@@ -166,12 +166,41 @@ export class AgentStopError extends AggregateError {
 
 /** The message of anything thrown. */
 export function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return toError(err).message;
 }
 
-/** Anything thrown, as an Error. */
+/** Longest JSON of a thrown object kept in a message. */
+const MAX_THROWN_JSON = 200;
+
+/**
+ * Anything thrown or rejected, as an Error: an Error as it is (also one from
+ * another realm), a string as its message, `undefined` and `null` with a message
+ * saying so, a plain object as its JSON (at most 200 characters). The value
+ * thrown is kept as `cause`.
+ */
 export function toError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
+  if (err instanceof Error) return err;
+  if (Object.prototype.toString.call(err) === '[object Error]') {
+    return new Error(String((err as { message?: unknown }).message), { cause: err });
+  }
+  return new Error(describeThrown(err), { cause: err });
+}
+
+function describeThrown(value: unknown): string {
+  if (value === undefined || value === null) return `${String(value)} was thrown, not an Error`;
+  if (typeof value === 'string') return value || 'an empty string was thrown, not an Error';
+  if (typeof value !== 'object') return String(value as number | boolean | bigint | symbol);
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    json = undefined;
+  }
+  if (json === undefined) {
+    const cls = (value as { constructor?: { name?: unknown } }).constructor?.name;
+    return `${typeof cls === 'string' && cls ? `a ${cls}` : 'an object'} was thrown, not an Error`;
+  }
+  return json.length > MAX_THROWN_JSON ? `${json.slice(0, MAX_THROWN_JSON)}…` : json;
 }
 
 /** One bad setting: which, where it came from and what is wrong. */

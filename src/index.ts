@@ -22,6 +22,7 @@ export {
   PluginStartError,
   PluginTimeoutError,
   TestSetupError,
+  toError,
 } from './errors.js';
 export type { ConfigIssue, ErrorCode } from './errors.js';
 export { Setting } from './config/setting.js';
