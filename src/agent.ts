@@ -19,6 +19,7 @@ import {
   DuplicatePluginError,
   FlavorkitError,
   PluginStartError,
+  PluginStopError,
   toError,
 } from './errors.js';
 import { type AgentEventName, type AgentListener, Events } from './events.js';
@@ -297,8 +298,8 @@ export class Agent implements AgentView {
   }
 
   /** `beforeClose` on every serving plugin in reverse, then `close` on every initialised one. */
-  private async shutdown(budget: Budget): Promise<Error[]> {
-    const errors: Error[] = [];
+  private async shutdown(budget: Budget): Promise<PluginStopError[]> {
+    const errors: PluginStopError[] = [];
     const reversed = [...this.entries].reverse();
     for (const phase of ['beforeClose', 'close'] as const) {
       this.mark = clock.now();
@@ -315,7 +316,7 @@ export class Agent implements AgentView {
     entry: Entry,
     phase: 'beforeClose' | 'close',
     budget: Budget,
-    errors: Error[],
+    errors: PluginStopError[],
   ): Step {
     const flag = phase === 'beforeClose' ? 'serving' : 'initialised';
     if (!entry[flag]) return;
@@ -334,11 +335,11 @@ export class Agent implements AgentView {
     entry: Entry,
     phase: 'beforeClose' | 'close',
     err: unknown,
-    errors: Error[],
+    errors: PluginStopError[],
   ): void {
-    const error = toError(err);
+    const error = new PluginStopError(entry.name, phase, err);
     errors.push(error);
-    if (phase === 'close') this.setState(entry, 'failed', error.message);
+    if (phase === 'close') this.setState(entry, 'failed', toError(err).message);
   }
 
   /** One lifecycle call of one plugin: timed, limited, announced; synchronous when the call is. */
@@ -556,8 +557,8 @@ export class Agent implements AgentView {
     }
   }
 
-  private async closeAlone(entry: Entry): Promise<Error[]> {
-    const errors: Error[] = [];
+  private async closeAlone(entry: Entry): Promise<PluginStopError[]> {
+    const errors: PluginStopError[] = [];
     const budget = new Budget('stop', this.options.stopTimeout);
     for (const phase of ['beforeClose', 'close'] as const) {
       this.mark = clock.now();

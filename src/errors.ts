@@ -1,9 +1,10 @@
-import type { Phase } from './vocabulary.js';
+import type { Phase, StopPhase } from './vocabulary.js';
 
 /** Stable codes of every error flavorkit throws. */
 export type ErrorCode =
   | 'FK_PLUGIN_START'
   | 'FK_PLUGIN_TIMEOUT'
+  | 'FK_PLUGIN_STOP'
   | 'FK_DEPENDENCY_CYCLE'
   | 'FK_DUPLICATE_PLUGIN'
   | 'FK_INVALID_PLUGIN'
@@ -151,16 +152,35 @@ export class TestSetupError extends FlavorkitError {
   }
 }
 
-/** One or more plugins failed while the agent stopped; every plugin was still closed. */
-export class AgentStopError extends AggregateError {
-  readonly code = 'FK_AGENT_STOP' as const;
+/** A plugin's `beforeClose` or `close` threw, rejected or passed its time limit. */
+export class PluginStopError extends FlavorkitError {
+  declare readonly plugin: string;
+  declare readonly phase: StopPhase;
 
-  constructor(errors: Error[]) {
-    super(
-      errors,
-      `${errors.length} plugin call(s) failed while stopping: ${errors.map(messageOf).join('; ')}`,
-    );
-    this.name = 'AgentStopError';
+  constructor(plugin: string, phase: StopPhase, cause: unknown) {
+    super('FK_PLUGIN_STOP', `plugin "${plugin}" failed in ${phase}: ${messageOf(cause)}`, {
+      plugin,
+      phase,
+      cause,
+      advice: 'Make beforeClose and close settle within the stop limit without throwing',
+    });
+  }
+}
+
+/**
+ * One or more plugins failed while the agent stopped; every plugin was still
+ * closed. `errors` holds one `PluginStopError` per failed call.
+ */
+export class AgentStopError extends FlavorkitError {
+  readonly errors: PluginStopError[];
+
+  constructor(errors: PluginStopError[]) {
+    const calls = errors.map((e) => `${e.plugin} ${e.phase}: ${messageOf(e.cause)}`).join('; ');
+    super('FK_AGENT_STOP', `${errors.length} plugin call(s) failed while stopping: ${calls}`, {
+      advice:
+        'Every plugin was still closed; error.errors holds each failure with its plugin and phase',
+    });
+    this.errors = errors;
   }
 }
 

@@ -20,6 +20,7 @@ export {
   LoaderError,
   ManifestError,
   PluginStartError,
+  PluginStopError,
   PluginTimeoutError,
   TestSetupError,
   toError,
