@@ -24,7 +24,15 @@ import {
 } from './errors.js';
 import { type AgentEventName, type AgentListener, Events } from './events.js';
 import { flatten } from './flatten.js';
-import { Budget, type CallLimits, checkBudget, isThenable, within } from './limits.js';
+import {
+  Budget,
+  type CallLimits,
+  checkBudget,
+  clock,
+  isThenable,
+  timeLimit,
+  within,
+} from './limits.js';
 import type { Logger } from './logging/logger.js';
 import { LogRegistry } from './logging/registry.js';
 import { type AgentLogOptions, configureFromEnv } from './logging/settings.js';
@@ -37,20 +45,20 @@ import type { AgentState, AgentStatus, Phase, PluginInfo, PluginState } from './
 
 export type { AgentState, AgentStatus, PluginInfo, PluginState } from './vocabulary.js';
 
-/** Node's `performance` is a lazy global getter; read it once. */
-const clock = performance;
-
 /** Settings of an agent. */
 export interface AgentOptions {
   /** Agent name; prefix of its environment variables. Default `agent`. */
   name?: string | undefined;
   /** Service label; default `MICROSERVICE_LABEL` from the environment, else the name. */
   label?: string | undefined;
-  /** Ms per lifecycle call (default 15 000); `@Plug({ timeout })` overrides it per plugin. */
+  /**
+   * Ms per lifecycle call (default 15 000); `@Plug({ timeout })` overrides it per
+   * plugin. `0` and `Infinity` mean no limit.
+   */
   timeout?: number | undefined;
-  /** Ms for the whole start. */
+  /** Ms for the whole start; default, `0` and `Infinity`: no limit. */
   startTimeout?: number | undefined;
-  /** Ms for the whole stop. */
+  /** Ms for the whole stop; default, `0` and `Infinity`: no limit. */
   stopTimeout?: number | undefined;
   /** Configuration values per plugin name, given in code (highest precedence). */
   config?: Record<string, Record<string, unknown>>;
@@ -80,6 +88,9 @@ export class Agent implements AgentView {
   readonly ready: Promise<void>;
 
   private readonly entries: Entry[];
+  private readonly defaultTimeout: number;
+  private readonly startTimeout: number;
+  private readonly stopTimeout: number;
   private readonly env: Record<string, string | undefined>;
   private readonly log: Logger;
   private readonly events: Events;
@@ -101,6 +112,9 @@ export class Agent implements AgentView {
     private readonly options: AgentOptions = {},
   ) {
     this.name = options.name ?? 'agent';
+    this.defaultTimeout = optionalLimit(options.timeout, 'timeout', DEFAULT_TIMEOUT);
+    this.startTimeout = optionalLimit(options.startTimeout, 'startTimeout', Infinity);
+    this.stopTimeout = optionalLimit(options.stopTimeout, 'stopTimeout', Infinity);
     this.env = options.env ?? process.env;
     this.label = options.label ?? this.env.MICROSERVICE_LABEL ?? this.name;
     const found = flatten(root);
@@ -118,10 +132,6 @@ export class Agent implements AgentView {
     });
     this.ready.catch(() => undefined);
     logTimeline(this.events, this.logs, () => this.plugins);
-  }
-
-  private get defaultTimeout(): number {
-    return this.options.timeout ?? DEFAULT_TIMEOUT;
   }
 
   /** The plugins in start order, with their states and timings. */
@@ -211,7 +221,7 @@ export class Agent implements AgentView {
       entry.configs = undefined;
     }
     this.events.emit('starting', { agent: this.name });
-    const budget = new Budget('start', this.options.startTimeout);
+    const budget = new Budget('start', this.startTimeout);
     try {
       this.validateDeclaredConfig();
       this.mark = clock.now();
@@ -220,7 +230,7 @@ export class Agent implements AgentView {
       await inSequence(this.entries, (entry) => this.bringUp(entry, 'afterInit', budget));
     } catch (err) {
       this.state = 'error';
-      const rollbackErrors = await this.shutdown(new Budget('stop', this.options.stopTimeout));
+      const rollbackErrors = await this.shutdown(new Budget('stop', this.stopTimeout));
       for (const e of rollbackErrors) this.log.error(`rollback: ${e.message}`);
       const error = toError(err);
       const durationMs = clock.now() - began;
@@ -289,7 +299,7 @@ export class Agent implements AgentView {
     const began = clock.now();
     this.state = 'stopping';
     this.events.emit('stopping', { agent: this.name });
-    const errors = await this.shutdown(new Budget('stop', this.options.stopTimeout));
+    const errors = await this.shutdown(new Budget('stop', this.stopTimeout));
     this.state = 'stopped';
     this.starting = undefined;
     const durationMs = clock.now() - began;
@@ -539,7 +549,7 @@ export class Agent implements AgentView {
   }
 
   private async startAlone(entry: Entry): Promise<void> {
-    const budget = new Budget('start', this.options.startTimeout);
+    const budget = new Budget('start', this.startTimeout);
     let phase: 'init' | 'afterInit' = 'init';
     try {
       this.mark = clock.now();
@@ -559,7 +569,7 @@ export class Agent implements AgentView {
 
   private async closeAlone(entry: Entry): Promise<PluginStopError[]> {
     const errors: PluginStopError[] = [];
-    const budget = new Budget('stop', this.options.stopTimeout);
+    const budget = new Budget('stop', this.stopTimeout);
     for (const phase of ['beforeClose', 'close'] as const) {
       this.mark = clock.now();
       await this.closeStep(entry, phase, budget, errors);
@@ -596,4 +606,9 @@ export class Agent implements AgentView {
 
 function configClassOf(plugin: Plugin): ConfigClass | undefined {
   return (plugin.constructor as { configClass?: ConfigClass }).configClass;
+}
+
+/** A time limit from the options, checked, or `fallback` when it is not given. */
+function optionalLimit(value: number | undefined, setting: string, fallback: number): number {
+  return value === undefined ? fallback : timeLimit(value, setting);
 }

@@ -2,6 +2,7 @@ import type { ConfigClass } from './config/load.js';
 import type { FoundPlugin } from './flatten.js';
 import { depsOf, orderByDependencies } from './order.js';
 import type { InitContext, Plugin } from './plugin.js';
+import { timeLimit } from './limits.js';
 import type { Phase, PluginInfo, PluginState, PlugOptions } from './vocabulary.js';
 
 /** Ms per lifecycle call when neither the agent nor the plugin sets one. */
@@ -44,7 +45,8 @@ export function newEntry(
     path,
     plugin,
     optional: options.optional ?? false,
-    timeout: options.timeout ?? defaultTimeout,
+    timeout:
+      options.timeout === undefined ? defaultTimeout : timeLimit(options.timeout, 'timeout', name),
     deps: [],
     state: 'idle',
     timings: { init: undefined, afterInit: undefined, beforeClose: undefined, close: undefined },

@@ -26,6 +26,7 @@ export {
   toError,
 } from './errors.js';
 export type { ConfigIssue, ErrorCode } from './errors.js';
+export { setTimer, timeLimit, withTimeout } from './limits.js';
 export { Setting } from './config/setting.js';
 export type { SettingOptions } from './config/setting.js';
 export { loadConfig, redacted } from './config/load.js';
