@@ -206,9 +206,9 @@ export class Agent implements AgentView {
         start: () => this.start(),
         stop: () => this.stop(),
         starting: () => this.state === 'starting',
+        emit: (name, event) => this.events.emit(name, event),
       },
       this.options.signals ?? ['SIGINT', 'SIGTERM'],
-      this.log,
     );
   }
 

@@ -21,6 +21,12 @@ export interface AgentEvents {
   pluginState: { plugin: string; state: PluginState; optional: boolean; error?: string };
   /** A plugin added at run time was taken out of the agent (detached, or failed to start). */
   pluginRemoved: { plugin: string };
+  /** `run()`: a stop signal arrived; `again` when one had arrived before (the process exits at once). */
+  signal: { signal: NodeJS.Signals; again: boolean };
+  /** `run()`: an unhandled rejection or uncaught exception; the agent stops and exits with code 1. */
+  fault: { kind: 'unhandledRejection' | 'uncaughtException'; error: Error };
+  /** `run()`: the process is exiting with `code`. */
+  exiting: { code: number };
 }
 
 /** Name of an agent event. */

@@ -19,9 +19,28 @@ export function logTimeline(events: Events, logs: LogRegistry, plugins: () => Pl
   events.on('startFailed', ({ error }) =>
     log.error(`start failed: ${error.message}`, { code: (error as { code?: string }).code }),
   );
-  events.on('stopped', ({ durationMs, errors }) =>
-    log.info(
-      `stopped in ${durationMs.toFixed(1)} ms${errors.length ? ` with ${errors.length} error(s)` : ''}`,
+  events.on('stopped', ({ durationMs, errors }) => {
+    if (errors.length === 0) return log.info(`stopped in ${durationMs.toFixed(1)} ms`);
+    log.info(`stopped in ${durationMs.toFixed(1)} ms with ${errors.length} error(s)`);
+    for (const e of errors)
+      log.error(e.message, { code: e.code, plugin: e.plugin, phase: e.phase });
+  });
+  events.on('signal', ({ signal, again }) =>
+    again
+      ? log.error(`${signal} received again while stopping: exiting now`)
+      : log.info(`${signal} received: stopping`),
+  );
+  events.on('fault', ({ kind, error }) =>
+    log.error(
+      `${kind === 'unhandledRejection' ? 'unhandled rejection' : 'uncaught exception'}: ${error.message}; stopping`,
+      {
+        stack: error.stack,
+      },
     ),
+  );
+  events.on('exiting', ({ code }) =>
+    code === 0
+      ? log.info('process exiting with code 0')
+      : log.warn(`process exiting with code ${code}`),
   );
 }
