@@ -57,6 +57,8 @@ export function setTimer(ms: number, fn: () => void, unref = false): () => void 
 
 /** A total time budget for a start or a stop; unlimited when no total is set. */
 export class Budget {
+  /** When the start or stop began, on `clock`. */
+  readonly origin = clock.now();
   private readonly deadline: number;
 
   constructor(
@@ -64,7 +66,7 @@ export class Budget {
     totalMs: number | undefined,
   ) {
     this.deadline =
-      totalMs === undefined || totalMs === Infinity ? Infinity : clock.now() + totalMs;
+      totalMs === undefined || totalMs === Infinity ? Infinity : this.origin + totalMs;
   }
 
   /** Ms left, never negative. */
