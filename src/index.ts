@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 
 export { Agent } from './agent.js';
+export { logPrinter } from './printer.js';
+export type { Printer, PrinterSource } from './printer.js';
 export type { AgentOptions } from './agent.js';
 export { AGENT_STATES, PHASES, PLUGIN_STATES } from './vocabulary.js';
 export type { AgentState, AgentStatus, PluginInfo, PluginState } from './vocabulary.js';
