@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 
 export { Agent } from './agent.js';
+export { logPrinter } from './printer.js';
+export type { Printer, PrinterSource } from './printer.js';
 export type { AgentOptions } from './agent.js';
 export { AGENT_STATES, PHASES, PLUGIN_STATES } from './vocabulary.js';
 export type { AgentState, AgentStatus, PluginInfo, PluginState } from './vocabulary.js';
@@ -26,6 +28,7 @@ export {
   toError,
 } from './errors.js';
 export type { ConfigIssue, ErrorCode } from './errors.js';
+export { setTimer, timeLimit, withTimeout } from './limits.js';
 export { Setting } from './config/setting.js';
 export type { SettingOptions } from './config/setting.js';
 export { loadConfig, redacted } from './config/load.js';
