@@ -16,13 +16,14 @@ export {
   DuplicatePluginError,
   FlavorkitError,
   InvalidPluginError,
+  KvError,
   LoaderError,
   ManifestError,
   PluginStartError,
   PluginTimeoutError,
   TestSetupError,
 } from './errors.js';
-export type { ConfigIssue, ErrorCode } from './errors.js';
+export type { ConfigIssue, ErrorCode, KvErrorReason } from './errors.js';
 export { Setting } from './config/setting.js';
 export type { SettingOptions } from './config/setting.js';
 export { loadConfig, redacted } from './config/load.js';
