@@ -31,7 +31,14 @@ export async function startKv(
     log: { level: 'error' },
   });
   await agent.start();
-  return { kv, agent, stop: () => agent.stop() };
+  return {
+    kv,
+    agent,
+    stop: async () => {
+      await agent.stop();
+      await removeRedisKeys(settings);
+    },
+  };
 }
 
 /**
@@ -77,4 +84,22 @@ export function until(check: () => boolean): { done: Promise<void>; poke: () => 
     if (check()) resolve();
   };
   return { done, poke };
+}
+
+/** Deletes what a store left on a Redis server (its namespace's keys). */
+async function removeRedisKeys(settings: Record<string, unknown>): Promise<void> {
+  const { url, namespace } = settings as { url?: string; namespace?: string };
+  if (!url?.startsWith('redis:') || !namespace) return;
+  const { createClient } = await import('redis');
+  const client = createClient({ url, socket: { reconnectStrategy: false } });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const names = ['rev', 'data', 'index', 'expiry', 'changes', 'epoch'];
+    await client.del(names.map((n) => `{${namespace}}:${n}`));
+  } catch {
+    // the test's own server may be gone already
+  } finally {
+    client.destroy();
+  }
 }
