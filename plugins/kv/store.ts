@@ -48,7 +48,8 @@ export class Store<T = unknown> implements KvStore<T> {
   ) {}
 
   async get(key: string): Promise<Versioned<T> | undefined> {
-    const raw = await this.call('get', () => this.ctx.backend.get(this.key(key)));
+    const full = this.key(key);
+    const raw = await this.call('get', () => this.ctx.backend.get(full));
     return raw && { value: this.decode(raw.key, raw.value), revision: raw.revision };
   }
 
