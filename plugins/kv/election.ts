@@ -24,7 +24,7 @@ export const ELECTIONS = '/_elections/';
  * (written when absent, kept under a TTL); the others wait for it to go.
  */
 export class Election {
-  private held?: HeldKey<unknown>;
+  private held?: HeldKey<unknown> | undefined;
   private readonly listeners = {
     change: new Set<ElectionEvents['change']>(),
     lost: new Set<ElectionEvents['lost']>(),

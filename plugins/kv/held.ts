@@ -121,6 +121,7 @@ async function gone<T>(
   );
   const abort = () => done();
   signal?.addEventListener('abort', abort, { once: true });
+  if (signal?.aborted) done();
   try {
     await deleted;
   } finally {

@@ -28,11 +28,11 @@ export class ResumableWatch {
   private received: number;
   private delivered: number;
   private resyncNeeded: boolean;
-  private term?: string;
+  private term?: string | undefined;
   private readonly queue: WatchItem[] = [];
   private draining = false;
   private idle: Promise<void> = Promise.resolve();
-  private sub?: BackendWatch;
+  private sub?: BackendWatch | undefined;
   private generation = 0;
   private attempts = 0;
   private timer?: NodeJS.Timeout;

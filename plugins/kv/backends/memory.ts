@@ -51,7 +51,7 @@ export class MemoryBackend implements Backend {
   /** Revisions up to this one are no longer in the log. */
   private compacted = 0;
   private expiryTimer?: NodeJS.Timeout;
-  private saveTimer?: NodeJS.Timeout;
+  private saveTimer?: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: MemoryOptions) {
     this.where = options.file ? `file ${options.file}` : 'memory';
