@@ -19,6 +19,7 @@ export {
   DuplicatePluginError,
   FlavorkitError,
   InvalidPluginError,
+  KvError,
   LoaderError,
   ManifestError,
   PluginStartError,
@@ -27,7 +28,7 @@ export {
   TestSetupError,
   toError,
 } from './errors.js';
-export type { ConfigIssue, ErrorCode } from './errors.js';
+export type { ConfigIssue, ErrorCode, KvErrorReason } from './errors.js';
 export { setTimer, timeLimit, withTimeout } from './limits.js';
 export { Setting } from './config/setting.js';
 export type { SettingOptions } from './config/setting.js';
