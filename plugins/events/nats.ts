@@ -1,5 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type {
+  Consumer as JsConsumer,
+  ConsumerMessages,
+  JetStreamClient,
+  JetStreamManager,
+  JsMsg,
+} from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { messageOf } from '../../src/errors.js';
 import type { Consumer, Delivery, Envelope, HealthListener, Transport } from './transport.js';
@@ -95,13 +102,12 @@ export class NatsTransport implements Transport {
     const name = group === undefined ? `private-${randomUUID()}` : durableName(group, topic);
     await this.ensureConsumer(topic, name, group !== undefined);
     const consumer = await this.js.consumers.get(this.options.prefix, name);
-    const messages = await consumer.consume({
-      max_messages: prefetch,
-      callback: (m) => deliver(this.delivery(topic, m)),
-    });
+    const puller = new Puller(consumer, prefetch, (m, settled) =>
+      deliver(this.delivery(topic, m, settled)),
+    );
     return {
       stop: async () => {
-        await messages.close().catch(() => undefined);
+        await puller.stop();
         if (group === undefined && !this.closing && !this.nc.isClosed()) {
           await this.jsm.consumers.delete(this.options.prefix, name).catch(() => false);
         }
@@ -140,13 +146,18 @@ export class NatsTransport implements Transport {
     });
   }
 
-  private delivery(topic: string, m: JsMsg): Delivery {
+  private delivery(topic: string, m: JsMsg, settled: () => void): Delivery {
     const headers: Record<string, string> = {};
     for (const name of m.headers?.keys() ?? []) {
       if (!reserved(name)) headers[name] = m.headers!.get(name);
     }
     const key = m.headers?.get(KEY);
-    const safely = (action: () => void) => {
+    let done = false;
+    const safely = (action: () => void, settles = true) => {
+      if (settles && !done) {
+        done = true;
+        settled();
+      }
       // a lost connection loses the acknowledgement too: the server hands the message out again
       try {
         action();
@@ -163,7 +174,7 @@ export class NatsTransport implements Transport {
       deliveries: m.info.deliveryCount,
       ack: () => safely(() => m.ack()),
       retry: () => safely(() => m.nak()),
-      touch: () => safely(() => m.working()),
+      touch: () => safely(() => m.working(), false),
     };
   }
 
@@ -203,4 +214,61 @@ async function ensureStream(jsm: JetStreamManager, js: NatsJs, prefix: string): 
         cause: err,
       });
   }
+}
+
+/**
+ * Pulls only as many messages as there is room for: at most `prefetch`
+ * unsettled at once, so none waits in memory long enough for its ack wait to
+ * pass and be handed out twice.
+ */
+class Puller {
+  private unsettled = 0;
+  private room?: (() => void) | undefined;
+  private batch?: ConsumerMessages | undefined;
+  private readonly stopping = new AbortController();
+  private readonly done: Promise<void>;
+
+  constructor(
+    private readonly consumer: JsConsumer,
+    private readonly prefetch: number,
+    private readonly deliver: (m: JsMsg, settled: () => void) => void,
+  ) {
+    this.done = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    this.room?.();
+    await this.batch?.close().catch(() => undefined);
+    await this.done;
+  }
+
+  private async loop(): Promise<void> {
+    const { signal } = this.stopping;
+    while (!signal.aborted) {
+      if (this.unsettled >= this.prefetch) {
+        await new Promise<void>((resolve) => (this.room = resolve));
+        this.room = undefined;
+        continue;
+      }
+      try {
+        this.batch = await this.consumer.fetch({
+          max_messages: this.prefetch - this.unsettled,
+          expires: 1_000,
+        });
+        for await (const m of this.batch) {
+          this.unsettled++;
+          this.deliver(m, this.settled);
+        }
+      } catch {
+        // the server is away: the connection's health says so; try again shortly
+        await sleep(250, undefined, { signal }).catch(() => undefined);
+      }
+    }
+  }
+
+  private readonly settled = (): void => {
+    this.unsettled--;
+    this.room?.();
+  };
 }
