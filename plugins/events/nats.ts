@@ -246,7 +246,8 @@ class Puller {
   private async loop(): Promise<void> {
     const { signal } = this.stopping;
     while (!signal.aborted) {
-      if (this.unsettled >= this.prefetch) {
+      // refill once half the room is free: fewer, larger pulls
+      if (this.unsettled > this.prefetch / 2) {
         await new Promise<void>((resolve) => (this.room = resolve));
         this.room = undefined;
         continue;
@@ -269,6 +270,6 @@ class Puller {
 
   private readonly settled = (): void => {
     this.unsettled--;
-    this.room?.();
+    if (this.unsettled <= this.prefetch / 2) this.room?.();
   };
 }
