@@ -206,5 +206,6 @@ export class Subscriber {
 
 function describe(err: unknown): string {
   if (err instanceof Error) return err.message || err.name;
+  if (err === undefined || err === null) return `the handler threw ${String(err)}`;
   return `the handler threw ${messageOf(err)}`;
 }
