@@ -31,5 +31,9 @@ export class Fulfilment implements Plugin {
       },
       { group: 'fulfilment', concurrency: 4 },
     );
+    // once a minute; with a lock in the tasks plugin's deps, on one replica only
+    tasks.every('fulfilled-report', { everyMs: 60_000 }, () => {
+      log.info(`${this.done.size} order(s) fulfilled so far`);
+    });
   }
 }
