@@ -1,10 +1,9 @@
 import { ConfigError } from './errors.js';
 
 /**
- * Loads an optional peer dependency when a plugin starts. `load` is the literal
- * `() => import('<package>')`, so bundlers and the type checker still see it;
- * a missing package fails the start with a `ConfigError` naming the plugin,
- * the package and the `npm install` line.
+ * Loads an optional peer package when a plugin starts (`load` is `() => import('pg')`).
+ * When the package is not installed, fails with a `ConfigError` naming it and the
+ * `npm install` line; any other failure is rethrown as it is.
  */
 export async function importPeer<T>(
   plugin: string,
@@ -14,14 +13,17 @@ export async function importPeer<T>(
   try {
     return await load();
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw err;
+    const code = (err as { code?: unknown } | undefined)?.code;
+    const missing =
+      (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
+      String((err as Error).message).includes(pkg);
+    if (!missing) throw err;
     throw new ConfigError(plugin, [
       {
         plugin,
-        setting: 'dependencies',
-        source: 'package.json',
-        message: `the package ${pkg} is not installed: npm install ${pkg}`,
+        setting: 'package',
+        source: 'node_modules',
+        message: `needs the "${pkg}" package, which is not installed: npm install ${pkg}`,
       },
     ]);
   }
