@@ -111,7 +111,6 @@ describe('tracing', () => {
       expect.arrayContaining([
         'init http',
         'init grpc',
-        'init tracing',
         'init greeter',
         'afterInit http',
         'afterInit grpc',
