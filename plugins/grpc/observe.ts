@@ -3,11 +3,16 @@ import type {
   ServerInterceptor,
   ServerMethodDefinition,
   FullResponder,
+  ServerInterceptingCall,
+  ServerInterceptingCallInterface,
 } from '@grpc/grpc-js';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../../src/index.js';
 
 type Grpc = typeof import('@grpc/grpc-js');
+
+/** The listener a call hands the layer beneath it. */
+type InterceptingServerListener = Parameters<ServerInterceptingCallInterface['start']>[0];
 
 /** A status as a responder passes it on. */
 type Status = Parameters<FullResponder['sendStatus']>[0];
@@ -108,59 +113,126 @@ export function observeCalls(grpc: Grpc, options: ObserveOptions): ServerInterce
     methods.set(method.path, stats);
     return stats;
   };
-  const clock = performance;
-
+  const finished = (
+    stats: MethodStats,
+    path: string,
+    call: ObservedCall,
+    code: number,
+    details?: string,
+  ) => {
+    const elapsed = clock.now() - call.began;
+    if (handled) {
+      let child = stats.handled.get(code);
+      if (!child) {
+        child = handled.labels({ ...stats.labels, grpc_code: CODE_NAMES[code] ?? String(code) });
+        stats.handled.set(code, child);
+      }
+      child.inc();
+      stats.seconds!.observe(elapsed / 1000);
+    }
+    if (code !== grpc.status.OK) {
+      log.warn(`${path} failed with ${CODE_NAMES[code] ?? code}${details ? `: ${details}` : ''}`, {
+        grpc_code: code,
+        peer: call.getPeer(),
+        durationMs: Math.round(elapsed),
+      });
+    }
+  };
+  const hooks: Hooks = { grpc, serving, finished };
   return (method, call) => {
     const stats = statsOf(method);
-    const began = clock.now();
-    let done = false;
-    const finish = (code: number, details: string | undefined) => {
-      if (done) return;
-      done = true;
-      const elapsed = clock.now() - began;
-      if (handled) {
-        let child = stats.handled.get(code);
-        if (!child) {
-          child = handled.labels({ ...stats.labels, grpc_code: CODE_NAMES[code] ?? String(code) });
-          stats.handled.set(code, child);
-        }
-        child.inc();
-        stats.seconds!.observe(elapsed / 1000);
-      }
-      if (code !== grpc.status.OK) {
-        log.warn(
-          `${method.path} failed with ${CODE_NAMES[code] ?? code}${details ? `: ${details}` : ''}`,
-          { grpc_code: code, peer: call.getPeer(), durationMs: Math.round(elapsed) },
-        );
-      }
-    };
-    const wrapped = new grpc.ServerInterceptingCall(call, {
-      start: (next) => {
-        stats.started?.inc();
-        next({
-          onReceiveMetadata: (metadata: Metadata, nextMetadata: (m: Metadata) => void) => {
-            if (serving()) return nextMetadata(metadata);
-            wrapped.sendStatus({
-              code: grpc.status.UNAVAILABLE,
-              details: 'the server is not serving yet or any more',
-            });
-          },
-          onCancel: () => {
-            const deadline = call.getDeadline();
-            const passed =
-              deadline instanceof Date ? deadline.getTime() <= Date.now() : deadline <= Date.now();
-            finish(
-              passed ? grpc.status.DEADLINE_EXCEEDED : grpc.status.CANCELLED,
-              passed ? 'deadline exceeded' : 'cancelled',
-            );
-          },
-        });
-      },
-      sendStatus: (status: Status, next: (status: Status) => void) => {
-        finish(status.code, status.details);
-        next(status);
-      },
-    });
-    return wrapped;
+    stats.started?.inc();
+    return new ObservedCall(call, hooks, stats, method.path) as unknown as ServerInterceptingCall;
   };
+}
+
+const clock = performance;
+
+interface Hooks {
+  grpc: Grpc;
+  serving: () => boolean;
+  finished: (
+    stats: MethodStats,
+    path: string,
+    call: ObservedCall,
+    code: number,
+    details?: string,
+  ) => void;
+}
+
+/**
+ * One observed call: a thin layer that is both the call the next interceptor
+ * sees and the listener of the call beneath, so a call costs one object.
+ */
+class ObservedCall implements ServerInterceptingCallInterface, InterceptingServerListener {
+  readonly began = clock.now();
+  private listener?: InterceptingServerListener;
+  private done = false;
+
+  constructor(
+    private readonly next: ServerInterceptingCallInterface,
+    private readonly hooks: Hooks,
+    private readonly stats: MethodStats,
+    private readonly path: string,
+  ) {}
+
+  start(listener: InterceptingServerListener): void {
+    this.listener = listener;
+    this.next.start(this);
+  }
+  onReceiveMetadata(metadata: Metadata): void {
+    if (this.hooks.serving()) return this.listener!.onReceiveMetadata(metadata);
+    const { UNAVAILABLE } = this.hooks.grpc.status;
+    this.sendStatus({ code: UNAVAILABLE, details: 'the server is not serving yet or any more' });
+  }
+  onReceiveMessage(message: unknown): void {
+    this.listener!.onReceiveMessage(message);
+  }
+  onReceiveHalfClose(): void {
+    this.listener!.onReceiveHalfClose();
+  }
+  onCancel(): void {
+    const deadline = this.next.getDeadline();
+    const passed = (deadline instanceof Date ? deadline.getTime() : deadline) <= Date.now();
+    const { DEADLINE_EXCEEDED, CANCELLED } = this.hooks.grpc.status;
+    this.finish(passed ? DEADLINE_EXCEEDED : CANCELLED, passed ? 'deadline exceeded' : 'cancelled');
+    this.listener!.onCancel();
+  }
+  sendMetadata(metadata: Metadata): void {
+    this.next.sendMetadata(metadata);
+  }
+  sendMessage(message: unknown, callback: () => void): void {
+    this.next.sendMessage(message, callback);
+  }
+  sendStatus(status: Status): void {
+    this.finish(status.code, status.details);
+    this.next.sendStatus(status);
+  }
+  startRead(): void {
+    this.next.startRead();
+  }
+  getPeer(): string {
+    return this.next.getPeer();
+  }
+  getDeadline(): ReturnType<ServerInterceptingCallInterface['getDeadline']> {
+    return this.next.getDeadline();
+  }
+  getHost(): string {
+    return this.next.getHost();
+  }
+  getAuthContext(): ReturnType<ServerInterceptingCallInterface['getAuthContext']> {
+    return this.next.getAuthContext();
+  }
+  getConnectionInfo(): ReturnType<ServerInterceptingCallInterface['getConnectionInfo']> {
+    return this.next.getConnectionInfo();
+  }
+  getMetricsRecorder(): ReturnType<ServerInterceptingCallInterface['getMetricsRecorder']> {
+    return this.next.getMetricsRecorder();
+  }
+
+  private finish(code: number, details: string | undefined): void {
+    if (this.done) return;
+    this.done = true;
+    this.hooks.finished(this.stats, this.path, this, code, details);
+  }
 }
