@@ -4,8 +4,6 @@
 // its own child process; the grpc-js client in this one keeps CONCURRENCY calls
 // in flight. Server CPU per call is printed too, since on a small machine the
 // client may be the bottleneck. Usage: npm run bench:grpc
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -13,6 +11,7 @@ import { Registry } from 'prom-client';
 import { Agent, Embed, Flavor, Plug, type Plugin } from '../src/index.js';
 import { LocalFlavor } from '../flavors/local/index.js';
 import { type GrpcServices, GrpcPlugin } from '../plugins/grpc/index.js';
+import { announce, report, type Run, startServer } from './compare.js';
 
 const CONCURRENCY = 100;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -55,21 +54,6 @@ class BenchFlavor {
     this.grpc.deps = { status: this.local.statusCheck, metrics: { registry: new Registry() } };
     this.greeter.deps = { grpc: this.grpc };
   }
-}
-
-/** Prints the port; on SIGUSR1 restarts the CPU count; on SIGTERM prints the CPU spent and stops. */
-function announce(port: number, stop: () => void): void {
-  let since = process.cpuUsage();
-  process.on('SIGUSR1', () => (since = process.cpuUsage()));
-  console.log(`port ${port}`);
-  process.once('SIGTERM', () => {
-    const { user, system } = process.cpuUsage(since);
-    console.log(`cpu ${user + system}`);
-    process.stdin.destroy();
-    stop();
-  });
-  process.stdin.resume();
-  process.stdin.once('end', () => process.exit(0));
 }
 
 async function serve(kind: string): Promise<void> {
@@ -120,64 +104,33 @@ async function load(client: GreeterClient, seconds: number) {
 }
 
 /** Calls/s and server CPU µs per call of one server. */
-async function measure(kind: string): Promise<{ rate: number; cpu: number }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', fileURLToPath(import.meta.url), 'serve', kind],
-    {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    },
-  );
-  let out = '';
-  const port = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /port (\d+)/.exec(out);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', () => reject(new Error(`${kind} server exited: ${out}`)));
-  });
+async function measure(kind: string): Promise<Run> {
+  const server = await startServer(fileURLToPath(import.meta.url), kind);
   const Client = grpc.makeGenericClientConstructor(loadGreeter(), 'Greeter');
   const client = new Client(
-    `127.0.0.1:${port}`,
+    `127.0.0.1:${server.port}`,
     grpc.credentials.createInsecure(),
-  ) as unknown as Parameters<typeof load>[0];
+  ) as unknown as GreeterClient;
   try {
     await load(client, WARM_UP_SECONDS);
-    child.kill('SIGUSR1');
+    server.restartCpu();
     const { done, failed } = await load(client, SECONDS);
     if (failed > 0) throw new Error(`${kind}: ${failed} calls failed`);
-    child.kill('SIGTERM');
-    await once(child, 'exit');
-    const cpu = Number(/cpu (\d+)/.exec(out)?.[1] ?? NaN);
-    return { rate: done / SECONDS, cpu: cpu / done };
+    return { rate: done / SECONDS, cpu: (await server.stop()) / done };
   } finally {
     client.close();
-    if (child.exitCode === null) child.kill('SIGKILL');
+    await server.stop();
   }
 }
 
 if (process.argv[2] === 'serve') {
   await serve(process.argv[3]!);
 } else {
-  const bare: Array<{ rate: number; cpu: number }> = [];
-  const plugin: Array<{ rate: number; cpu: number }> = [];
+  const bare: Run[] = [];
+  const plugin: Run[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     bare.push(await measure('bare'));
     plugin.push(await measure('plugin'));
   }
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const show = (name: string, runs: Array<{ rate: number; cpu: number }>) =>
-    console.log(
-      `${name} ${runs.map((r) => r.rate.toFixed(0)).join(', ')} calls/s (mean ${mean(runs.map((r) => r.rate)).toFixed(0)}); ` +
-        `server CPU ${mean(runs.map((r) => r.cpu)).toFixed(1)} µs/call`,
-    );
-  show('bare grpc-js:', bare);
-  show('gRPC plugin: ', plugin);
-  const rateShare = (100 * mean(plugin.map((r) => r.rate))) / mean(bare.map((r) => r.rate));
-  const cpuShare = (100 * mean(bare.map((r) => r.cpu))) / mean(plugin.map((r) => r.cpu));
-  console.log(
-    `gRPC plugin / bare grpc-js: ${rateShare.toFixed(1)}% of the calls/s (target >= 90%)`,
-  );
-  console.log(`bare grpc-js CPU per call / the plugin's: ${cpuShare.toFixed(1)}%`);
+  report('call', { name: 'bare grpc-js', runs: bare }, { name: 'gRPC plugin', runs: plugin }, 90);
 }
