@@ -195,6 +195,15 @@ describe('gRPC server', () => {
     );
   });
 
+  it('refuses a message above maxMessageSize with RESOURCE_EXHAUSTED and keeps serving', async () => {
+    const { greeter } = await start({ maxMessageSize: 1024 });
+    const big = call(greeter.SayHello, greeter, { name: 'x'.repeat(4096) });
+    expect(await codeOf(big)).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect(await call(greeter.SayHello, greeter, { name: 'small' })).toEqual({
+      message: 'Hello, small!',
+    });
+  });
+
   it('also listens on a Unix domain socket when configured', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'grpc-uds-'));
     try {
