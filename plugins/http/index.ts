@@ -149,6 +149,11 @@ export class HttpPlugin implements Plugin, HttpHandlers {
     return () => this.listeners.delete(listener);
   }
 
+  /** The underlying Node server, once initialised: for protocols that upgrade (WebSocket). */
+  nodeServer(): Server | undefined {
+    return this.server;
+  }
+
   address(): { host: string; port: number } {
     const address = this.server?.address() as AddressInfo | null | undefined;
     if (!address)
