@@ -230,6 +230,9 @@ export class RealtimePlugin implements Plugin, Realtime {
   }
 
   private accept(hub: Hub, ws: WebSocket): void {
+    // the handshake finished after the stop began
+    if (!this.accepting)
+      return void ws.close(Disconnects.shutdown.code, Disconnects.shutdown.reason);
     this.sockets.add(ws);
     const session = new Session(hub, new WebSocketTransport(ws));
     ws.on('message', (data: Buffer, isBinary: boolean) => {

@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { Centrifuge, type Subscription } from 'centrifuge';
 import { SignJWT } from 'jose';
 import { onTestFinished } from 'vitest';
@@ -114,4 +116,49 @@ export function until(
     };
     for (const e of events) emitter.on(e, listener);
   });
+}
+
+/** A TCP proxy to `target` whose connections a test can cut, and refuse for a while. */
+export async function cuttableProxy(target: number): Promise<{
+  port: number;
+  /** Cuts every open connection and refuses new ones until `resume()`. */
+  cut(): void;
+  resume(): void;
+  close(): Promise<void>;
+}> {
+  const sockets = new Set<Socket>();
+  let refusing = false;
+  const server = createServer((inbound) => {
+    if (refusing) return void inbound.destroy();
+    const outbound = connect(target, '127.0.0.1');
+    for (const s of [inbound, outbound]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => {
+        sockets.delete(s);
+        inbound.destroy();
+        outbound.destroy();
+      });
+    }
+    inbound.pipe(outbound).pipe(inbound);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const proxy = {
+    port: (server.address() as AddressInfo).port,
+    cut() {
+      refusing = true;
+      for (const s of sockets) s.destroy();
+    },
+    resume() {
+      refusing = false;
+    },
+    async close() {
+      proxy.cut();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+  onTestFinished(() => proxy.close());
+  return proxy;
 }
