@@ -23,6 +23,7 @@ export class MemoryBroker implements Broker {
   private handler?: BrokerHandler;
   private readonly streams = new Map<string, Stream>();
   private readonly presences = new Map<string, Map<string, ClientInfo>>();
+  private readonly subscribed = new Set<string>();
 
   start(handler: BrokerHandler): Promise<void> {
     this.handler = handler;
@@ -32,15 +33,18 @@ export class MemoryBroker implements Broker {
   close(): Promise<void> {
     this.handler = undefined;
     this.streams.clear();
+    this.subscribed.clear();
     this.presences.clear();
     return Promise.resolve();
   }
 
-  subscribe(): Promise<void> {
+  subscribe(channel: string): Promise<void> {
+    this.subscribed.add(channel);
     return Promise.resolve();
   }
 
-  unsubscribe(): Promise<void> {
+  unsubscribe(channel: string): Promise<void> {
+    this.subscribed.delete(channel);
     return Promise.resolve();
   }
 
@@ -60,12 +64,12 @@ export class MemoryBroker implements Broker {
       s.expiresAt = Date.now() + stream.ttlMs;
       position = { offset: s.offset, epoch: s.epoch };
     }
-    this.handler?.publication(channel, publication);
+    if (this.subscribed.has(channel)) this.handler?.publication(channel, publication);
     return Promise.resolve(position);
   }
 
   joinLeave(channel: string, kind: 'join' | 'leave', info: ClientInfo): Promise<void> {
-    this.handler?.[kind](channel, info);
+    if (this.subscribed.has(channel)) this.handler?.[kind](channel, info);
     return Promise.resolve();
   }
 
