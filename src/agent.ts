@@ -11,8 +11,6 @@ import {
   infoOf,
   newEntry,
   orderEntries,
-  type PluginInfo,
-  type PluginState,
 } from './entry.js';
 import {
   AgentStateError,
@@ -21,21 +19,23 @@ import {
   DuplicatePluginError,
   FlavorkitError,
   PluginStartError,
+  PluginStopError,
   toError,
 } from './errors.js';
 import { type AgentEventName, type AgentListener, Events } from './events.js';
-import { flatten, type NamedPlugin } from './flatten.js';
+import { flatten } from './flatten.js';
 import { Budget, type CallLimits, checkBudget, isThenable, within } from './limits.js';
 import type { Logger } from './logging/logger.js';
 import { LogRegistry } from './logging/registry.js';
 import { type AgentLogOptions, configureFromEnv } from './logging/settings.js';
 import { depsOf } from './order.js';
-import type { AgentView, InitContext, Phase, Plugin } from './plugin.js';
+import type { AgentView, InitContext, NamedPlugin, Plugin } from './plugin.js';
 import { runUntilSignal } from './run.js';
 import { inSequence, type Step } from './sequence.js';
 import { logTimeline } from './timeline.js';
+import type { AgentState, AgentStatus, Phase, PluginInfo, PluginState } from './vocabulary.js';
 
-export type { PluginInfo, PluginState } from './entry.js';
+export type { AgentState, AgentStatus, PluginInfo, PluginState } from './vocabulary.js';
 
 /** Node's `performance` is a lazy global getter; read it once. */
 const clock = performance;
@@ -43,34 +43,25 @@ const clock = performance;
 /** Settings of an agent. */
 export interface AgentOptions {
   /** Agent name; prefix of its environment variables. Default `agent`. */
-  name?: string;
+  name?: string | undefined;
   /** Service label; default `MICROSERVICE_LABEL` from the environment, else the name. */
-  label?: string;
+  label?: string | undefined;
   /** Ms per lifecycle call (default 15 000); `@Plug({ timeout })` overrides it per plugin. */
-  timeout?: number;
+  timeout?: number | undefined;
   /** Ms for the whole start. */
-  startTimeout?: number;
+  startTimeout?: number | undefined;
   /** Ms for the whole stop. */
-  stopTimeout?: number;
+  stopTimeout?: number | undefined;
   /** Configuration values per plugin name, given in code (highest precedence). */
   config?: Record<string, Record<string, unknown>>;
   /** Directory of `<plugin>.yaml|.yml|.json` files; default env `{AGENT}_CONFIG_DIR`. */
-  configDir?: string;
+  configDir?: string | undefined;
   /** Environment to read; default `process.env`. */
   env?: Record<string, string | undefined>;
   /** Signals `run()` stops on; default SIGINT and SIGTERM. */
-  signals?: NodeJS.Signals[];
+  signals?: NodeJS.Signals[] | undefined;
   /** Log settings; level and format default to env `{AGENT}_LOG_LEVEL` and `{AGENT}_LOG_FORMAT`. */
-  log?: AgentLogOptions;
-}
-
-/** State of the agent as a whole. */
-export type AgentState = 'idle' | 'starting' | 'ok' | 'degraded' | 'error' | 'stopping' | 'stopped';
-
-/** What `agent.status()` returns. */
-export interface AgentStatus {
-  state: AgentState;
-  plugins: PluginInfo[];
+  log?: AgentLogOptions | undefined;
 }
 
 /**
@@ -93,12 +84,12 @@ export class Agent implements AgentView {
   private readonly log: Logger;
   private readonly events: Events;
   private state: AgentState = 'idle';
-  private starting?: Promise<void>;
-  private stopping?: Promise<void>;
+  private starting: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
   private stopRequested = false;
   private settleReady!: (error?: Error) => void;
-  private bound?: Container;
-  private contextHost?: ContextHost;
+  private bound?: Container | undefined;
+  private contextHost?: ContextHost | undefined;
   /**
    * When the previous call of the running sequence ended: a call's duration runs
    * from there to its own end, so each call reads the clock once.
@@ -307,8 +298,8 @@ export class Agent implements AgentView {
   }
 
   /** `beforeClose` on every serving plugin in reverse, then `close` on every initialised one. */
-  private async shutdown(budget: Budget): Promise<Error[]> {
-    const errors: Error[] = [];
+  private async shutdown(budget: Budget): Promise<PluginStopError[]> {
+    const errors: PluginStopError[] = [];
     const reversed = [...this.entries].reverse();
     for (const phase of ['beforeClose', 'close'] as const) {
       this.mark = clock.now();
@@ -325,7 +316,7 @@ export class Agent implements AgentView {
     entry: Entry,
     phase: 'beforeClose' | 'close',
     budget: Budget,
-    errors: Error[],
+    errors: PluginStopError[],
   ): Step {
     const flag = phase === 'beforeClose' ? 'serving' : 'initialised';
     if (!entry[flag]) return;
@@ -344,11 +335,11 @@ export class Agent implements AgentView {
     entry: Entry,
     phase: 'beforeClose' | 'close',
     err: unknown,
-    errors: Error[],
+    errors: PluginStopError[],
   ): void {
-    const error = toError(err);
+    const error = new PluginStopError(entry.name, phase, err);
     errors.push(error);
-    if (phase === 'close') this.setState(entry, 'failed', error.message);
+    if (phase === 'close') this.setState(entry, 'failed', toError(err).message);
   }
 
   /** One lifecycle call of one plugin: timed, limited, announced; synchronous when the call is. */
@@ -367,26 +358,31 @@ export class Agent implements AgentView {
         phase === 'init' || phase === 'afterInit' ? this.contextOf(entry) : undefined!,
       );
     } catch (err) {
-      return this.ended(entry, phase, began, err);
+      return this.failed(entry, phase, began, err);
     }
     if (!isThenable(result)) return this.ended(entry, phase, began);
     return within(result, this.limitsOf(entry, phase, budget)).then(
       () => this.ended(entry, phase, began),
-      (err: unknown) => this.ended(entry, phase, began, err),
+      (err: unknown) => this.failed(entry, phase, began, err),
     );
   }
 
-  /** Records the end of a call; rethrows its error, as an Error. */
-  private ended(entry: Entry, phase: Phase, began: number, err?: unknown): void {
+  /** Records the end of a call that succeeded. */
+  private ended(entry: Entry, phase: Phase, began: number): void {
     this.mark = clock.now();
     const durationMs = this.mark - began;
     entry.timings[phase] = durationMs;
-    if (err === undefined) {
-      if (this.events.hears.phaseEnd) {
-        this.events.emit('phaseEnd', { plugin: entry.name, phase, durationMs });
-      }
-      return this.completed(entry, phase);
+    if (this.events.hears.phaseEnd) {
+      this.events.emit('phaseEnd', { plugin: entry.name, phase, durationMs });
     }
+    this.completed(entry, phase);
+  }
+
+  /** Records the end of a call that threw or rejected, whatever it threw; rethrows it as an Error. */
+  private failed(entry: Entry, phase: Phase, began: number, err: unknown): never {
+    this.mark = clock.now();
+    const durationMs = this.mark - began;
+    entry.timings[phase] = durationMs;
     const error = toError(err);
     entry.error = error.message;
     this.events.emit('phaseEnd', { plugin: entry.name, phase, durationMs, error });
@@ -561,8 +557,8 @@ export class Agent implements AgentView {
     }
   }
 
-  private async closeAlone(entry: Entry): Promise<Error[]> {
-    const errors: Error[] = [];
+  private async closeAlone(entry: Entry): Promise<PluginStopError[]> {
+    const errors: PluginStopError[] = [];
     const budget = new Budget('stop', this.options.stopTimeout);
     for (const phase of ['beforeClose', 'close'] as const) {
       this.mark = clock.now();

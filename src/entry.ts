@@ -1,30 +1,11 @@
 import type { ConfigClass } from './config/load.js';
-import type { PlugOptions } from './flavor.js';
 import type { FoundPlugin } from './flatten.js';
 import { depsOf, orderByDependencies } from './order.js';
-import type { InitContext, Phase, Plugin } from './plugin.js';
+import type { InitContext, Plugin } from './plugin.js';
+import type { Phase, PluginInfo, PluginState, PlugOptions } from './vocabulary.js';
 
 /** Ms per lifecycle call when neither the agent nor the plugin sets one. */
 export const DEFAULT_TIMEOUT = 15_000;
-
-/** State of one plugin in the agent. */
-export type PluginState =
-  'idle' | 'starting' | 'ok' | 'failed' | 'skipped' | 'stopping' | 'stopped';
-
-/** What `agent.plugins` tells about one plugin. */
-export interface PluginInfo {
-  name: string;
-  /** Field path in the flavor tree. */
-  path: string;
-  state: PluginState;
-  optional: boolean;
-  /** Names of the plugins found in its `deps`. */
-  dependsOn: string[];
-  /** Ms spent in each lifecycle call that ran. */
-  timings: Partial<Record<Phase, number>>;
-  /** Message of the error that failed or skipped it. */
-  error?: string;
-}
 
 /** The agent's record of one plugin: what it is, where it stands, what it took. */
 export interface Entry {
@@ -35,19 +16,19 @@ export interface Entry {
   timeout: number;
   deps: Entry[];
   state: PluginState;
-  error?: string;
+  error?: string | undefined;
   /** Every phase present from the start, so recording one does not reshape the object. */
   timings: Record<Phase, number | undefined>;
   /** `init` completed and `close` has not run yet. */
   initialised: boolean;
   /** `afterInit` completed and `beforeClose` has not run yet. */
   serving: boolean;
-  controller?: AbortController;
-  ctx?: InitContext;
+  controller?: AbortController | undefined;
+  ctx?: InitContext | undefined;
   /** Configurations loaded during the current start, by class. */
-  configs?: Map<ConfigClass, object>;
+  configs?: Map<ConfigClass, object> | undefined;
   /** Being replaced: its state changes are not announced, the new plugin's are. */
-  retired?: boolean;
+  retired?: boolean | undefined;
 }
 
 /** A fresh record for a plugin that has not started. */

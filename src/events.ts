@@ -1,5 +1,5 @@
-import type { PluginState } from './agent.js';
-import type { Phase } from './plugin.js';
+import type { PluginStopError } from './errors.js';
+import type { Phase, PluginState } from './vocabulary.js';
 
 /** The lifecycle events of an agent and their data. */
 export interface AgentEvents {
@@ -12,7 +12,7 @@ export interface AgentEvents {
   /** `stop()` began. */
   stopping: { agent: string };
   /** Every plugin was closed; `errors` lists the calls that failed. */
-  stopped: { agent: string; durationMs: number; errors: Error[] };
+  stopped: { agent: string; durationMs: number; errors: PluginStopError[] };
   /** A plugin's lifecycle call began. */
   phaseBegin: { plugin: string; phase: Phase };
   /** A plugin's lifecycle call ended, with its duration and error if it failed. */

@@ -1,13 +1,14 @@
 import 'reflect-metadata';
 
 export { Agent } from './agent.js';
-export type { AgentOptions, AgentState, AgentStatus, PluginInfo, PluginState } from './agent.js';
+export type { AgentOptions } from './agent.js';
+export { AGENT_STATES, PHASES, PLUGIN_STATES } from './vocabulary.js';
+export type { AgentState, AgentStatus, PluginInfo, PluginState } from './vocabulary.js';
 export type { AgentEventName, AgentEvents, AgentListener } from './events.js';
 export { Embed, Flavor, Plug } from './flavor.js';
 export type { PlugOptions } from './flavor.js';
-export type { NamedPlugin } from './flatten.js';
 export { isPlugin } from './plugin.js';
-export type { AgentView, InitContext, Phase, Plugin } from './plugin.js';
+export type { AgentView, InitContext, NamedPlugin, Phase, Plugin } from './plugin.js';
 export {
   AgentStateError,
   AgentStopError,
@@ -19,8 +20,10 @@ export {
   LoaderError,
   ManifestError,
   PluginStartError,
+  PluginStopError,
   PluginTimeoutError,
   TestSetupError,
+  toError,
 } from './errors.js';
 export type { ConfigIssue, ErrorCode } from './errors.js';
 export { Setting } from './config/setting.js';

@@ -1,4 +1,4 @@
-import type { PluginInfo } from './agent.js';
+import type { PluginInfo } from './vocabulary.js';
 import type { Events } from './events.js';
 import type { LogRegistry } from './logging/registry.js';
 

@@ -13,7 +13,7 @@ export { buildReport, type DiagnosticsReport, type TimelineBar } from './report.
  */
 export class DiagnosticsPlugin implements Plugin {
   deps!: { http: HttpHandlers; status: StatusReporter };
-  private agent?: AgentView;
+  private agent?: AgentView | undefined;
 
   init(ctx: InitContext): void {
     this.agent = ctx.agent;

@@ -13,7 +13,7 @@ export interface TimelineBar {
 /** Everything `/diagnostics` and `/diagnostics.json` show. */
 export interface DiagnosticsReport {
   agent: { name: string; label: string; state: string };
-  plugins: Array<PluginInfo & { health?: string; healthError?: string }>;
+  plugins: Array<PluginInfo & { health?: string | undefined; healthError?: string | undefined }>;
   timeline: TimelineBar[];
 }
 

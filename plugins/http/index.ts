@@ -51,10 +51,10 @@ export class HttpPlugin implements Plugin, HttpHandlers {
   static readonly configClass = HttpConfig;
   private readonly app = express();
   private readonly listeners = new Set<(record: RequestRecord) => void>();
-  private server?: Server;
+  private server?: Server | undefined;
   private serving = false;
   private config = new HttpConfig();
-  private log?: Logger;
+  private log?: Logger | undefined;
 
   readonly admin: AdminRoutes = {
     get: (path, ...h) => void this.app.get(path, this.guard, ...h),
@@ -64,7 +64,7 @@ export class HttpPlugin implements Plugin, HttpHandlers {
   };
 
   private readonly guard = adminGuard(() => this.config.adminToken);
-  private parseJson?: RequestHandler;
+  private parseJson?: RequestHandler | undefined;
 
   constructor() {
     this.app.disable('x-powered-by');

@@ -11,7 +11,7 @@ export type OverallState = 'starting' | 'ok' | 'degraded' | 'error' | 'stopping'
 export interface PluginHealth {
   state: HealthState;
   optional: boolean;
-  error?: string;
+  error?: string | undefined;
   /** When the state last changed (ms since the epoch). */
   since: number;
 }
@@ -24,10 +24,10 @@ export interface AgentHealth {
 
 /** A change of one plugin's health or of the overall state. */
 export interface HealthChange {
-  plugin?: string;
+  plugin?: string | undefined;
   state: HealthState | OverallState;
-  previous?: HealthState | OverallState;
-  error?: string;
+  previous?: HealthState | OverallState | undefined;
+  error?: string | undefined;
 }
 
 /** A check a plugin registers; it fails by throwing or rejecting. */
@@ -36,9 +36,9 @@ export type Probe = () => void | Promise<void>;
 /** How often and how long a probe runs. */
 export interface ProbeOptions {
   /** Ms between runs; default 10 000. */
-  interval?: number;
+  interval?: number | undefined;
   /** Ms a run may take before it counts as failed; default 5 000. */
-  timeout?: number;
+  timeout?: number | undefined;
 }
 
 /** What dependents see of the status check. */
@@ -63,7 +63,7 @@ interface RegisteredProbe {
   probe: Probe;
   interval: number;
   timeout: number;
-  timer?: NodeJS.Timeout;
+  timer?: NodeJS.Timeout | undefined;
 }
 
 /**
