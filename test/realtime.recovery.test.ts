@@ -16,7 +16,7 @@ async function setUp() {
 
 function watch(c: Centrifuge, channel: string) {
   const sub = c.newSubscription(channel);
-  const received: Array<{ data: unknown; offset?: number }> = [];
+  const received: Array<{ data: unknown; offset: number | undefined }> = [];
   const subscribes: SubscribedContext[] = [];
   sub.on('publication', (ctx) => received.push({ data: ctx.data, offset: ctx.offset }));
   sub.on('subscribed', (ctx) => subscribes.push(ctx));

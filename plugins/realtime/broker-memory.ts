@@ -20,7 +20,7 @@ interface Stream {
 
 /** The broker of a single process: history and presence in memory, fan-out in process. */
 export class MemoryBroker implements Broker {
-  private handler?: BrokerHandler;
+  private handler: BrokerHandler | undefined;
   private readonly streams = new Map<string, Stream>();
   private readonly presences = new Map<string, Map<string, ClientInfo>>();
   private readonly subscribed = new Set<string>();

@@ -93,8 +93,8 @@ return redis.call('hgetall', KEYS[1])
  */
 export class RedisBroker implements Broker {
   private readonly client: RedisClientLike;
-  private subscriber?: RedisClientLike;
-  private handler?: BrokerHandler;
+  private subscriber: RedisClientLike | undefined;
+  private handler: BrokerHandler | undefined;
   private readonly prefix: string;
   private readonly metaTtl: number;
   private readonly health = new Set<(error?: Error) => void>();

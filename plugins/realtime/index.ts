@@ -87,9 +87,9 @@ export class RealtimePlugin implements Plugin, Realtime {
     /** A connected node-redis client: replicas share fan-out, history and presence through it. */
     redis?: RedisClientLike;
   };
-  private hub?: Hub;
+  private hub: Hub | undefined;
   private wss?: WebSocketServer;
-  private server?: Server;
+  private server: Server | undefined;
   private accepting = false;
   private readonly sockets = new Set<WebSocket>();
   private drained?: () => void;

@@ -284,7 +284,7 @@ export class Session {
     this.expiryTimer.unref();
   }
 
-  private expiry?: number;
+  private expiry: number | undefined;
 
   private ttl(): { expires?: boolean; ttl?: number } {
     if (this.expiry === undefined) return {};
