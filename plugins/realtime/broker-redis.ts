@@ -14,6 +14,7 @@ import type { ClientInfo, Publication, StreamPosition } from './protocol.js';
 /** The node-redis (v5/v6) client calls the Redis broker makes. */
 export interface RedisClientLike {
   readonly isOpen: boolean;
+  readonly isReady: boolean;
   connect(): Promise<unknown>;
   duplicate(): RedisClientLike;
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
@@ -98,7 +99,8 @@ export class RedisBroker implements Broker {
   private readonly prefix: string;
   private readonly metaTtl: number;
   private readonly health = new Set<(error?: Error) => void>();
-  private lost = false;
+  /** The clients whose connection is lost at the moment. */
+  private readonly lost = new Set<RedisClientLike>();
 
   constructor(private readonly options: RedisBrokerOptions) {
     this.client = options.client;
@@ -125,6 +127,8 @@ export class RedisBroker implements Broker {
     await Promise.all(
       clients.map(async (client) => {
         if (!client?.isOpen) return;
+        // a client still reconnecting is cut off, not waited for
+        if (!client.isReady) return client.destroy();
         await client.close().catch(() => client.destroy());
       }),
     );
@@ -224,18 +228,19 @@ export class RedisBroker implements Broker {
     }
   }
 
-  /** Reports a lost connection once, and its return. */
+  /** Reports a lost connection once, and its return once every client is back. */
   private watch(client: RedisClientLike): void {
     client.on('error', (err) => {
-      if (this.lost) return;
-      this.lost = true;
+      if (this.lost.has(client)) return;
+      this.lost.add(client);
+      if (this.lost.size > 1) return;
       const error = new Error(`redis broker: ${err?.message ?? 'connection lost'}`);
       this.options.log?.error(error.message);
       for (const listener of this.health) listener(error);
     });
     client.on('ready', () => {
-      if (!this.lost) return;
-      this.lost = false;
+      if (!this.lost.delete(client) || this.lost.size > 0) return;
+      this.options.log?.info('redis broker: connection back');
       for (const listener of this.health) listener();
     });
   }
