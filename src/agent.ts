@@ -196,6 +196,7 @@ export class Agent implements AgentView {
         start: () => this.start(),
         stop: () => this.stop(),
         starting: () => this.state === 'starting',
+        crashed: (error) => this.events.emit('crashed', { agent: this.name, error }),
       },
       this.options.signals ?? ['SIGINT', 'SIGTERM'],
       this.log,

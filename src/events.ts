@@ -21,6 +21,8 @@ export interface AgentEvents {
   pluginState: { plugin: string; state: PluginState; optional: boolean; error?: string };
   /** A plugin added at run time was taken out of the agent (detached, or failed to start). */
   pluginRemoved: { plugin: string };
+  /** `run()` caught an uncaught exception or unhandled rejection after start; it stops the agent. */
+  crashed: { agent: string; error: Error };
 }
 
 /** Name of an agent event. */

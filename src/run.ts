@@ -7,6 +7,8 @@ export interface Runnable {
   stop(): Promise<void>;
   /** True while a start is in progress, so that a signal can stop it. */
   starting(): boolean;
+  /** Told of an uncaught exception or unhandled rejection after start, before the stop. */
+  crashed?(error: Error): void;
 }
 
 /**
@@ -40,9 +42,23 @@ export async function runUntilSignal(
       if (received === 0) process.exitCode = 1;
       return;
     }
+    // an error nobody caught after start stops the agent as a signal would, and fails the exit
+    const onCrash = (err: unknown) => {
+      const error = toError(err);
+      log.error(`uncaught error: ${error.message}: stopping`, { stack: error.stack });
+      process.exitCode = 1;
+      target.crashed?.(error);
+      signalled?.();
+    };
+    process.on('uncaughtException', onCrash);
+    process.on('unhandledRejection', onCrash);
     // signal listeners alone do not keep Node running: hold the process open until one arrives
     const keepAlive = setInterval(() => undefined, 1 << 30);
-    await stopWanted.finally(() => clearInterval(keepAlive));
+    await stopWanted.finally(() => {
+      clearInterval(keepAlive);
+      process.off('uncaughtException', onCrash);
+      process.off('unhandledRejection', onCrash);
+    });
     try {
       await target.stop();
     } catch (err) {

@@ -13,7 +13,7 @@ import { RealtimeConfig } from './config.js';
 import { Hub, type RealtimeStats } from './hub.js';
 import { realtimeMetrics } from './metrics.js';
 import { Namespaces, type NamespacesOptions } from './namespaces.js';
-import { importPeer } from './peer.js';
+import { importPeer } from '../../src/peer.js';
 import {
   Disconnects,
   type ClientInfo,
@@ -102,11 +102,11 @@ export class RealtimePlugin implements Plugin, Realtime {
     const config = ctx.config(RealtimeConfig);
     this.log = ctx.log;
     const namespaces = new Namespaces(this.options);
-    const { WebSocketServer } = await importPeer(ctx.name, 'path', () => import('ws'), 'ws');
+    const { WebSocketServer } = await importPeer(ctx.name, 'ws', () => import('ws'));
     let verifier = this.deps.auth;
     if (!verifier && config.tokenSecret) {
       const secret = config.tokenSecret;
-      verifier = await importPeer(ctx.name, 'tokenSecret', () => hs256Verifier(secret), 'jose');
+      verifier = await importPeer(ctx.name, 'jose', () => hs256Verifier(secret));
     }
     if (!verifier && !config.anonymous)
       ctx.log.warn('no token check and anonymous connections off: every connect is refused');
@@ -195,7 +195,7 @@ export class RealtimePlugin implements Plugin, Realtime {
     if (this.deps.redis) return new RedisBroker({ client: this.deps.redis, prefix, log: ctx.log });
     if (config.broker === 'memory') return new MemoryBroker();
     if (/^rediss?:\/\//.test(config.broker)) {
-      const { createClient } = await importPeer(ctx.name, 'broker', () => import('redis'), 'redis');
+      const { createClient } = await importPeer(ctx.name, 'redis', () => import('redis'));
       const client = createClient({ url: config.broker }) as unknown as RedisClientLike;
       return new RedisBroker({ client, prefix, log: ctx.log, owned: true });
     }
