@@ -159,5 +159,6 @@ export function apiReport(
     }
     sections.push('```', '');
   }
-  return { text: sections.join('\n'), names };
+  // types from other modules print as import("<absolute path>"): keep the report free of the checkout's place
+  return { text: sections.join('\n').replaceAll(root.endsWith('/') ? root : `${root}/`, ''), names };
 }

@@ -1,4 +1,4 @@
-import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsInt, IsNotEmpty, IsOptional, IsString, Max, Min } from 'class-validator';
 import { Setting } from '../../src/index.js';
 
 /** Settings of the `http` plugin. */
@@ -18,9 +18,14 @@ export class HttpConfig {
   @Min(0)
   drainTimeout = 10_000;
 
-  @Setting({ description: 'largest accepted JSON or text body, e.g. 100kb, 1mb' })
+  @Setting({ description: 'largest accepted JSON body, e.g. 100kb, 1mb' })
   @IsString()
-  bodyLimit = '1mb';
+  bodyLimit = '100kb';
+
+  @Setting({ description: 'deepest nesting of objects and arrays accepted in a JSON body' })
+  @IsInt()
+  @Min(1)
+  bodyDepth = 32;
 
   @Setting({
     description: 'bearer token for admin routes; unset: admin routes answer loopback clients only',
@@ -28,5 +33,8 @@ export class HttpConfig {
   })
   @IsOptional()
   @IsString()
+  @IsNotEmpty({
+    message: 'adminToken is empty: set a token, or leave it unset for loopback-only admin routes',
+  })
   adminToken?: string | undefined;
 }

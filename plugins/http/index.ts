@@ -3,8 +3,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { InitContext, Logger, Plugin } from '../../src/index.js';
-import { type AdminAuthorization, type AdminAuthorizer, adminGuard } from './admin.js';
+import { type AdminAuthorization, type AdminAuthorizer, adminGuard, isLoopback } from './admin.js';
+import { jsonBody } from './body.js';
 import { HttpConfig } from './config.js';
+import { routeLabel, withMount } from './route.js';
 
 export { adminAccess, isLoopback, type AdminDecision } from './admin.js';
 export type { AdminAuthorization, AdminAuthorizer } from './admin.js';
@@ -59,12 +61,14 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
   private config = new HttpConfig();
   private log?: Logger | undefined;
 
+  /** Admin routes: the guard first (also for OPTIONS), then the body parser, then the handlers. */
   readonly admin: AdminRoutes = {
-    get: (path, ...h) => void this.app.get(path, this.guard, ...h),
-    post: (path, ...h) => void this.app.post(path, this.guard, ...h),
-    put: (path, ...h) => void this.app.put(path, this.guard, ...h),
-    delete: (path, ...h) => void this.app.delete(path, this.guard, ...h),
+    get: (path, ...h) => this.adminRoute('get', path, h),
+    post: (path, ...h) => this.adminRoute('post', path, [this.parseBody, ...h]),
+    put: (path, ...h) => this.adminRoute('put', path, [this.parseBody, ...h]),
+    delete: (path, ...h) => this.adminRoute('delete', path, h),
   };
+  private readonly adminPaths = new Set<string>();
 
   private adminAuthorizer?: AdminAuthorizer | undefined;
   private readonly guard = adminGuard(
@@ -72,6 +76,9 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
     () => this.adminAuthorizer,
   );
   private parseJson?: RequestHandler | undefined;
+  /** Parses a JSON body, for routes that take one: after routing, after the admin check. */
+  private readonly parseBody: RequestHandler = (req, res, next) =>
+    this.parseJson ? this.parseJson(req, res, next) : next();
 
   constructor() {
     this.app.disable('x-powered-by');
@@ -81,7 +88,12 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
   async init(ctx: InitContext): Promise<void> {
     this.config = ctx.config(HttpConfig);
     this.log = ctx.log;
-    this.parseJson = express.json({ limit: this.config.bodyLimit });
+    this.parseJson = jsonBody(this.config.bodyLimit, this.config.bodyDepth);
+    if (this.config.adminToken === undefined && !isLoopbackHost(this.config.host)) {
+      ctx.log.warn(
+        `listening on ${this.config.host} without an admin token: admin routes answer loopback clients only, and behind a reverse proxy on this host every request looks local; set adminToken`,
+      );
+    }
     // what no route answered ends here: a JSON 404, or the error as JSON
     this.server = createServer((req, res) =>
       this.app(req as Request, res as Response, (err?: unknown) =>
@@ -127,10 +139,10 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
     this.app.get(path, ...handlers);
   }
   post(path: string, ...handlers: RequestHandler[]): void {
-    this.app.post(path, ...handlers);
+    this.app.post(path, this.parseBody, ...handlers);
   }
   put(path: string, ...handlers: RequestHandler[]): void {
-    this.app.put(path, ...handlers);
+    this.app.put(path, this.parseBody, ...handlers);
   }
   delete(path: string, ...handlers: RequestHandler[]): void {
     this.app.delete(path, ...handlers);
@@ -141,13 +153,18 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
 
   router(prefix = '/'): Router {
     const router = express.Router();
-    this.app.use(prefix, router);
+    for (const method of ['post', 'put', 'patch'] as const) {
+      const add = router[method].bind(router) as (path: string, ...h: RequestHandler[]) => Router;
+      router[method] = ((path: string, ...h: RequestHandler[]) =>
+        add(path, this.parseBody, ...h)) as (typeof router)[typeof method];
+    }
+    this.app.use(prefix, withMount(prefix, router));
     return router;
   }
 
   unmount(router: Router): void {
     const stack = (this.app.router as unknown as { stack: Array<{ handle: unknown }> }).stack;
-    const at = stack.findIndex((layer) => layer.handle === router);
+    const at = stack.findIndex((layer) => (layer.handle as { router?: Router }).router === router);
     if (at >= 0) stack.splice(at, 1);
   }
 
@@ -193,9 +210,7 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
     const req = request as Request;
     const record: RequestRecord = {
       method: req.method,
-      route: req.route
-        ? joinRoute(req.baseUrl ?? '', (req.route as { path: string }).path)
-        : '<unmatched>',
+      route: routeLabel(req),
       status: response.statusCode,
       durationMs: clock.now() - began,
     };
@@ -204,17 +219,28 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
     for (const listener of this.listeners) listener(record);
   };
 
-  /** Refuses requests while not serving; parses bodies. */
-  private readonly gate: RequestHandler = (req, res, next) => {
+  /** Refuses requests while not serving. */
+  private readonly gate: RequestHandler = (_req, res, next) => {
     if (!this.serving) {
       res.setHeader('Connection', 'close');
       res.setHeader('Retry-After', '1');
       res.status(503).json({ error: 'the server is not serving yet or any more' });
       return;
     }
-    if (BODYLESS.has(req.method) || !this.parseJson) next();
-    else this.parseJson(req, res, next);
+    next();
   };
+
+  private adminRoute(
+    method: 'get' | 'post' | 'put' | 'delete',
+    path: string,
+    handlers: RequestHandler[],
+  ): void {
+    this.app[method](path, this.guard, ...handlers);
+    if (this.adminPaths.has(path)) return;
+    this.adminPaths.add(path);
+    // preflight and OPTIONS probes go through the same guard before express answers them
+    this.app.options(path, this.guard);
+  }
 
   /** A JSON 404 for requests no route answered; a JSON error for errors no handler took. */
   private unhandled(err: unknown, req: Request, res: Response): void {
@@ -254,11 +280,8 @@ type Timed = { [BEGAN]?: number };
 /** Node's `performance` is a lazy global getter; read it once. */
 const clock = performance;
 
-/** Methods whose requests carry no body to parse. */
-const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-function joinRoute(base: string, path: string): string {
-  return base && path === '/' ? base : base + path;
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || isLoopback(host);
 }
 
 function listen(server: Server, host: string, port: number): Promise<void> {

@@ -17,6 +17,12 @@ export class LogManagerPlugin implements Plugin {
         res.status(400).json({ error: `"${level}" is not one of ${LOG_LEVELS.join(', ')}` });
         return;
       }
+      if (!logs.list().some((l) => l.name === logger)) {
+        res
+          .status(404)
+          .json({ error: `no logger "${logger}"; GET /log/list names the loggers there are` });
+        return;
+      }
       logs.setLevel(logger, level);
       res.json({ logger, level });
     });
