@@ -160,5 +160,8 @@ export function apiReport(
     sections.push('```', '');
   }
   // types from other modules print as import("<absolute path>"): keep the report free of the checkout's place
-  return { text: sections.join('\n').replaceAll(root.endsWith('/') ? root : `${root}/`, ''), names };
+  return {
+    text: sections.join('\n').replaceAll(root.endsWith('/') ? root : `${root}/`, ''),
+    names,
+  };
 }
