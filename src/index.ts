@@ -26,6 +26,7 @@ export {
   DuplicatePluginError,
   FlavorkitError,
   InvalidPluginError,
+  KvError,
   LoaderError,
   ManifestError,
   PluginStartError,
@@ -34,7 +35,7 @@ export {
   TestSetupError,
   toError,
 } from './errors.js';
-export type { ConfigIssue, ErrorCode } from './errors.js';
+export type { ConfigIssue, ErrorCode, KvErrorReason } from './errors.js';
 export { setTimer, timeLimit, withTimeout } from './limits.js';
 export { Setting } from './config/setting.js';
 export type { SettingOptions } from './config/setting.js';
@@ -43,6 +44,11 @@ export type { ConfigClass, ConfigSources } from './config/load.js';
 export { formatSettings } from './config/describe.js';
 export type { SettingDescription } from './config/describe.js';
 export { LogRegistry } from './logging/registry.js';
-export type { LogFormat, LogRegistryOptions, LoggerInfo } from './logging/registry.js';
+export type {
+  LogFormat,
+  LogLineEvent,
+  LogRegistryOptions,
+  LoggerInfo,
+} from './logging/registry.js';
 export { LOG_LEVELS, isLogLevel } from './logging/logger.js';
 export type { LogFields, LogLevel, Logger } from './logging/logger.js';

@@ -1,5 +1,6 @@
 import type { AgentView, PluginInfo } from '../../src/index.js';
 import type { AgentHealth } from '../status-check/index.js';
+import type { TaskInfo } from '../tasks/index.js';
 
 /** One bar of the start-up timeline. */
 export interface TimelineBar {
@@ -15,6 +16,8 @@ export interface DiagnosticsReport {
   agent: { name: string; label: string; state: string };
   plugins: Array<PluginInfo & { health?: string | undefined; healthError?: string | undefined }>;
   timeline: TimelineBar[];
+  /** The tasks plugin's tasks, when one is wired. */
+  tasks?: TaskInfo[];
 }
 
 /**
