@@ -1,5 +1,7 @@
 // Start+stop of many no-op plugins spread over nested flavors, against a hand-written
-// loop that calls the same methods on the same objects, measured in the same run.
+// loop that calls the same methods on the same objects, measured in the same run:
+// warm (one agent started and stopped again and again) and cold (a new flavor tree,
+// new Agent + start + stop each round, logging at error).
 // Usage: npm run bench
 import { Agent, Embed, Flavor, type InitContext, Plug, type Plugin } from '../src/index.js';
 
@@ -86,11 +88,43 @@ async function measure(count: number): Promise<{ build: number; agent: number; l
   return { build, agent: median(agentTimes), loop: median(loopTimes) };
 }
 
+const COLD_ROUNDS = 11;
+
+/** `new Agent()` + start + stop of a fresh tree each round, and the hand loop over a fresh tree. */
+async function measureCold(count: number): Promise<{ first: number; agent: number; loop: number }> {
+  const agentTimes: number[] = [];
+  const loopTimes: number[] = [];
+  const ctx = { name: 'noop' } as InitContext;
+  for (let i = 0; i < COLD_ROUNDS; i++) {
+    const { root } = tree(count);
+    const t = performance.now();
+    const agent = new Agent(root, { log: { level: 'error' } });
+    await agent.start();
+    await agent.stop();
+    agentTimes.push(performance.now() - t);
+    const { plugins } = tree(count);
+    const l = performance.now();
+    for (const p of plugins) await p.init(ctx);
+    for (const p of plugins) await p.afterInit?.(ctx);
+    for (let j = plugins.length - 1; j >= 0; j--) await plugins[j]!.beforeClose?.();
+    for (let j = plugins.length - 1; j >= 0; j--) await plugins[j]!.close?.();
+    loopTimes.push(performance.now() - l);
+  }
+  return { first: agentTimes[0]!, agent: median(agentTimes), loop: median(loopTimes) };
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
+{
+  const { first, agent, loop } = await measureCold(10_000);
+  console.log(
+    ` 10000 plugins cold: new Agent + start + stop ${agent.toFixed(2)} ms (first round ${first.toFixed(2)} ms), ` +
+      `hand loop ${loop.toFixed(2)} ms (${(agent / loop).toFixed(2)}x, target <= 2x); median of ${COLD_ROUNDS}`,
+  );
+}
 const agentAt: Record<number, number> = {};
 for (const n of [1_000, 10_000]) {
   const { build, agent, loop } = await measure(n);

@@ -55,6 +55,12 @@ export function newEntry(
     began: { init: undefined, afterInit: undefined, beforeClose: undefined, close: undefined },
     initialised: false,
     serving: false,
+    // every field present from the start: one object shape for every record
+    error: undefined,
+    controller: undefined,
+    ctx: undefined,
+    configs: undefined,
+    retired: undefined,
   };
 }
 

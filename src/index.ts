@@ -5,7 +5,14 @@ export { logPrinter } from './printer.js';
 export type { Printer, PrinterSource } from './printer.js';
 export type { AgentOptions } from './agent.js';
 export { AGENT_STATES, PHASES, PLUGIN_STATES } from './vocabulary.js';
-export type { AgentState, AgentStatus, PluginInfo, PluginState } from './vocabulary.js';
+export type {
+  AgentState,
+  AgentStatus,
+  PluginInfo,
+  PluginState,
+  StartPhase,
+  StopPhase,
+} from './vocabulary.js';
 export type { AgentEventName, AgentEvents, AgentListener } from './events.js';
 export { Embed, Flavor, Plug } from './flavor.js';
 export type { PlugOptions } from './flavor.js';
