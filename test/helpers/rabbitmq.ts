@@ -13,3 +13,11 @@ export function ownVhost(): { url: string; remove: () => void } {
     remove: () => ctl('delete_vhost', vhost),
   };
 }
+
+/** Closes, from the server's side, every client connection to `vhost`. */
+export function dropConnections(url: string): void {
+  const vhost = new URL(url).pathname.slice(1);
+  execFileSync('rabbitmqctl', ['-q', 'close_all_connections', '-p', vhost, 'test drops it'], {
+    stdio: 'ignore',
+  });
+}
