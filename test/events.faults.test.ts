@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { testAgent } from '../src/testing/index.js';
-import { eventsTurn, WatchedBus } from './helpers/events-health.js';
-import { collect } from './helpers/events-conformance.js';
+import { survivesLoss, WatchedBus } from './helpers/events-health.js';
 import { ownNats, type OwnServer } from './helpers/servers.js';
 
 let nats: OwnServer;
@@ -11,30 +10,14 @@ beforeAll(async () => {
 afterAll(() => nats.stop());
 
 it('turns the plugin error when the NATS server dies under a subscription, and recovers by itself', async () => {
-  const { flavor } = await testAgent(new WatchedBus(), {
-    config: { events: { url: `nats://127.0.0.1:${nats.port}`, prefix: 'faults' } },
-  });
-  const { events, status } = flavor;
-  const got = collect();
-  await events.subscribe('jobs', (e) => got.add(e), { group: 'g' });
-  await events.publish('jobs', 'before');
-  await got.when(1);
-
-  const lost = eventsTurn(status, 'error');
-  await nats.kill();
-  await lost;
-  expect(status.agentStatus().state).toBe('error');
-  expect(status.agentStatus().plugins.events!.error).toMatch(
-    new RegExp(`127\\.0\\.0\\.1:${nats.port}`),
+  const { error, overall, data } = await survivesLoss(
+    { url: `nats://127.0.0.1:${nats.port}`, prefix: 'faults' },
+    () => nats.kill(),
+    () => nats.restart(),
   );
-
-  const back = eventsTurn(status, 'ok');
-  await nats.restart();
-  await back;
-  expect(status.agentStatus().state).toBe('ok');
-  await events.publish('jobs', 'after');
-  await got.when(2);
-  expect(got.seen.map((e) => e.data)).toEqual(['before', 'after']);
+  expect(overall).toBe('error');
+  expect(error).toMatch(new RegExp(`127\\.0\\.0\\.1:${nats.port}`));
+  expect(data).toEqual(['before', 'after']);
 });
 
 it('fails to start naming the host and port when no NATS server answers', async () => {
