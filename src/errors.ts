@@ -13,7 +13,8 @@ export type ErrorCode =
   | 'FK_AGENT_STATE'
   | 'FK_MANIFEST'
   | 'FK_LOADER'
-  | 'FK_TEST_SETUP';
+  | 'FK_TEST_SETUP'
+  | 'FK_KV';
 
 /** Fields shared by every flavorkit error. */
 export interface ErrorDetails {
@@ -244,5 +245,31 @@ export class ConfigError extends FlavorkitError {
       advice: 'Correct the settings listed; `--help` lists every setting with its variable',
     });
     this.issues = issues;
+  }
+}
+
+/** Why a KV store refused an operation. */
+export type KvErrorReason =
+  | 'invalid-key'
+  | 'invalid-value'
+  | 'invalid-option'
+  | 'value-too-large'
+  | 'codec'
+  | 'closed'
+  | 'unavailable';
+
+/** A KV store refused an operation before writing anything; `reason` says why. */
+export class KvError extends FlavorkitError {
+  readonly reason: KvErrorReason;
+
+  constructor(
+    plugin: string,
+    reason: KvErrorReason,
+    message: string,
+    advice: string,
+    cause?: unknown,
+  ) {
+    super('FK_KV', `kv store "${plugin}": ${message}`, { plugin, advice, cause });
+    this.reason = reason;
   }
 }
