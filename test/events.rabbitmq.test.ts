@@ -6,7 +6,7 @@ import { dropConnections, ownVhost } from './helpers/rabbitmq.js';
 let vhost: ReturnType<typeof ownVhost>;
 beforeAll(() => {
   vhost = ownVhost();
-}, 30_000);
+}, 60_000);
 afterAll(() => vhost.remove(), 30_000);
 
 eventsConformance('RabbitMQ', () => ({ url: vhost.url }));
@@ -16,4 +16,4 @@ it('turns the plugin error when RabbitMQ drops the connection, reconnects and co
   expect(error).toMatch(/127\.0\.0\.1:5672/);
   expect(error).not.toContain('guest:guest');
   expect(data).toEqual(['before', 'after']);
-}, 30_000);
+}, 60_000);

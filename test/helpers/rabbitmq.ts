@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { suffix } from './servers.js';
 
 /** A RabbitMQ vhost of the test's own on the shared server, with guest's permissions. */
@@ -15,9 +16,13 @@ export function ownVhost(): { url: string; remove: () => void } {
 }
 
 /** Closes, from the server's side, every client connection to `vhost`. */
-export function dropConnections(url: string): void {
+export async function dropConnections(url: string): Promise<void> {
   const vhost = new URL(url).pathname.slice(1);
-  execFileSync('rabbitmqctl', ['-q', 'close_all_connections', '-p', vhost, 'test drops it'], {
-    stdio: 'ignore',
-  });
+  await promisify(execFile)('rabbitmqctl', [
+    '-q',
+    'close_all_connections',
+    '-p',
+    vhost,
+    'test drops it',
+  ]);
 }
