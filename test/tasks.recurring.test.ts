@@ -2,7 +2,14 @@ import { Registry, type Counter } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { Flavor, Plug } from '../src/index.js';
 import { testAgent } from '../src/testing/index.js';
-import { MemoryLocks, TasksPlugin, type Lease, type TaskLock } from '../plugins/tasks/index.js';
+import {
+  MemoryLocks,
+  TasksPlugin,
+  tryLocks,
+  type Lease,
+  type TaskLock,
+} from '../plugins/tasks/index.js';
+import { startKv } from './helpers/kv.js';
 import { deferred } from './helpers/deferred.js';
 import { eventually } from './helpers/eventually.js';
 
@@ -85,5 +92,21 @@ describe('recurring tasks', () => {
     expect(runs).toHaveLength(granted.length);
     // both replicas asked for (nearly) every run time, and only one got each
     expect(tried.length).toBeGreaterThan(granted.length * 1.5);
+  });
+
+  it('runs each run on one replica with the KV plugin’s lock', async () => {
+    const kv = await startKv({});
+    const lock = tryLocks(kv.kv);
+    const a = await testAgent(new Replica(lock), { agent: { name: 'a' } });
+    const b = await testAgent(new Replica(lock), { agent: { name: 'b' } });
+    const runs: number[] = [];
+    const slot = () => Math.floor(Date.now() / 100);
+    a.flavor.tasks.every('report', { everyMs: 100 }, () => void runs.push(slot()));
+    b.flavor.tasks.every('report', { everyMs: 100 }, () => void runs.push(slot()));
+    await eventually(() => runs.length >= 4);
+    await a.stop();
+    await b.stop();
+    await kv.stop();
+    expect(new Set(runs).size).toBe(runs.length);
   });
 });

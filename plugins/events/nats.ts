@@ -102,7 +102,7 @@ export class NatsTransport implements Transport {
     const name = group === undefined ? `private-${randomUUID()}` : durableName(group, topic);
     await this.ensureConsumer(topic, name, group !== undefined);
     const consumer = await this.js.consumers.get(this.options.prefix, name);
-    const puller = new Puller(consumer, prefetch, (m, settled) =>
+    const puller = new Puller(consumer, prefetch, this.options.ackWait, (m, settled) =>
       deliver(this.delivery(topic, m, settled)),
     );
     return {
@@ -217,12 +217,14 @@ async function ensureStream(jsm: JetStreamManager, js: NatsJs, prefix: string): 
 }
 
 /**
- * Pulls only as many messages as there is room for: at most `prefetch`
- * unsettled at once, so none waits in memory long enough for its ack wait to
- * pass and be handed out twice.
+ * Pulls only as many messages as there is room for, at most `prefetch`
+ * unsettled at once, and tells the server every half `ackWait` that the
+ * unsettled ones are still being worked on: a message waiting in memory or
+ * handled for long is not handed out a second time meanwhile.
  */
 class Puller {
-  private unsettled = 0;
+  private readonly held = new Set<JsMsg>();
+  private readonly heartbeat: NodeJS.Timeout;
   private room?: (() => void) | undefined;
   private batch?: ConsumerMessages | undefined;
   private readonly stopping = new AbortController();
@@ -231,12 +233,28 @@ class Puller {
   constructor(
     private readonly consumer: JsConsumer,
     private readonly prefetch: number,
+    ackWait: number,
     private readonly deliver: (m: JsMsg, settled: () => void) => void,
   ) {
     this.done = this.loop();
+    this.heartbeat = setInterval(() => {
+      for (const m of this.held) {
+        try {
+          m.working();
+        } catch {
+          /* the connection is away: the server redelivers after ackWait */
+        }
+      }
+    }, ackWait / 2);
+    this.heartbeat.unref();
+  }
+
+  private get unsettled(): number {
+    return this.held.size;
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.heartbeat);
     this.stopping.abort();
     this.room?.();
     await this.batch?.close().catch(() => undefined);
@@ -258,8 +276,8 @@ class Puller {
           expires: 1_000,
         });
         for await (const m of this.batch) {
-          this.unsettled++;
-          this.deliver(m, this.settled);
+          this.held.add(m);
+          this.deliver(m, () => this.settled(m));
         }
       } catch {
         // the server is away: the connection's health says so; try again shortly
@@ -268,8 +286,8 @@ class Puller {
     }
   }
 
-  private readonly settled = (): void => {
-    this.unsettled--;
+  private settled(m: JsMsg): void {
+    this.held.delete(m);
     if (this.unsettled <= this.prefetch / 2) this.room?.();
-  };
+  }
 }

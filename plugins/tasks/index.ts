@@ -9,7 +9,7 @@ import { everyMs, Schedule, type NextRun, type Recurring } from './schedule.js';
 import { Task, type RunOptions, type TaskFn, type TaskHandle, type TaskInfo } from './task.js';
 
 export { TasksConfig } from './config.js';
-export { MemoryLocks, type Lease, type TaskLock } from './lock.js';
+export { MemoryLocks, tryLocks, type Lease, type TaskLock, type WaitingLocks } from './lock.js';
 export { QueueFullError } from './pool.js';
 export type { Recurring } from './schedule.js';
 export type { Progress, RunOptions, TaskFn, TaskHandle, TaskInfo, TaskState } from './task.js';

@@ -34,3 +34,27 @@ export class MemoryLocks implements TaskLock {
     });
   }
 }
+
+/** A lock that waits for its turn and is kept until released, like the KV plugin's. */
+export interface WaitingLocks {
+  lock(name: string, options: { ttl: number; signal: AbortSignal }): Promise<Lease>;
+}
+
+/**
+ * A `TaskLock` over a waiting lock (the KV plugin's): gives up after `waitMs`
+ * when another holder has it, and releases what it took after its time to live.
+ */
+export function tryLocks(locks: WaitingLocks, waitMs = 50): TaskLock {
+  return {
+    async lock(name, { ttl }) {
+      let lease: Lease;
+      try {
+        lease = await locks.lock(name, { ttl, signal: AbortSignal.timeout(waitMs) });
+      } catch {
+        return undefined;
+      }
+      setTimeout(() => void lease.release().catch(() => undefined), ttl).unref();
+      return lease;
+    },
+  };
+}

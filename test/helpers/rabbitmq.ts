@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { suffix } from './servers.js';
 
 /** A RabbitMQ vhost of the test's own on the shared server, with guest's permissions. */
@@ -12,4 +13,16 @@ export function ownVhost(): { url: string; remove: () => void } {
     url: `amqp://guest:guest@127.0.0.1:5672/${vhost}`,
     remove: () => ctl('delete_vhost', vhost),
   };
+}
+
+/** Closes, from the server's side, every client connection to `vhost`. */
+export async function dropConnections(url: string): Promise<void> {
+  const vhost = new URL(url).pathname.slice(1);
+  await promisify(execFile)('rabbitmqctl', [
+    '-q',
+    'close_all_connections',
+    '-p',
+    vhost,
+    'test drops it',
+  ]);
 }
