@@ -61,5 +61,28 @@ describe('profiling routes', () => {
     expect(res.headers.get('content-disposition')).toMatch(/\.heapsnapshot"$/);
     const snapshot = (await res.json()) as { snapshot: { node_count: number } };
     expect(snapshot.snapshot.node_count).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('end a running CPU profile early when the agent stops', async () => {
+    const other = new App();
+    const logs = captureLines();
+    const stopping = new Agent(other, {
+      name: 'svc',
+      env: {},
+      config: { http: { port: 0, adminToken: TOKEN }, profiling: { maxSeconds: 30 } },
+      log: { level: 'info', stream: logs.stream, format: 'json' },
+    });
+    await stopping.start();
+    const url = `http://127.0.0.1:${other.rpc.http.address().port}/debug/profile?seconds=30`;
+    const began = Date.now();
+    const profile = fetch(url, { headers: admin });
+    await expect
+      .poll(() => logs.lines.some((l) => l.includes('CPU profile for 30 s started')))
+      .toBe(true);
+    await stopping.stop();
+    const res = await profile;
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { nodes: unknown[] }).nodes.length).toBeGreaterThan(0);
+    expect(Date.now() - began).toBeLessThan(15_000);
   });
 });

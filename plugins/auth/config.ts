@@ -64,6 +64,13 @@ export class AuthConfig {
   @IsArray()
   rules: AccessRule[] = [];
 
+  @Setting({
+    description: 'KV key whose value (an array of rules) replaces the rules while it exists',
+  })
+  @IsOptional()
+  @IsString()
+  rulesKey?: string | undefined;
+
   @Setting({ description: 'what a request no rule matches needs: authenticated, or public' })
   @IsIn(['authenticated', 'public'])
   unmatched: 'authenticated' | 'public' = 'authenticated';

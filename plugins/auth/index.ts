@@ -4,6 +4,7 @@ import { ConfigError, type InitContext, type Plugin } from '../../src/index.js';
 import { importPeer } from '../../src/peer.js';
 import type { GrpcServices } from '../grpc/index.js';
 import type { AdminAuthorization } from '../http/index.js';
+import type { KvStore, Watch } from '../kv/index.js';
 import { AuthConfig } from './config.js';
 import { grpcGuard } from './grpc.js';
 import { httpClaims, httpGuard } from './http.js';
@@ -55,12 +56,13 @@ export interface Authenticator {
  */
 export class AuthPlugin implements Plugin, Authenticator {
   static readonly configClass = AuthConfig;
-  deps: { http?: AdminAuthorization; grpc?: GrpcServices } = {};
+  deps: { http?: AdminAuthorization; grpc?: GrpcServices; kv?: Pick<KvStore, 'sync'> } = {};
   private config = new AuthConfig();
   private verify?: Verify;
   private compiled: CompiledRule[] = [];
   private current: AccessRule[] = [];
   private readonly grpcClaims = new WeakMap<Metadata, Claims>();
+  private rulesWatch?: Watch | undefined;
   readonly middleware: RequestHandler = httpGuard((target, header) => this.decide(target, header));
 
   async init(ctx: InitContext): Promise<void> {
@@ -91,6 +93,7 @@ export class AuthPlugin implements Plugin, Authenticator {
         },
       ]);
     }
+    if (config.rulesKey !== undefined) await this.followRules(ctx, config.rulesKey);
     const jose = await importPeer(ctx.name, 'jose', () => import('jose'));
     this.verify = verifier(jose, config);
     this.deps.http?.authorizeAdmin(async (header) => {
@@ -107,8 +110,46 @@ export class AuthPlugin implements Plugin, Authenticator {
     }
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.deps.http?.authorizeAdmin(undefined);
+    await this.rulesWatch?.close();
+    this.rulesWatch = undefined;
+  }
+
+  /** The rules follow a KV key: its value while it exists, the configured rules once deleted. */
+  private async followRules(ctx: InitContext, key: string): Promise<void> {
+    const kv = this.deps.kv;
+    if (!kv) {
+      throw new ConfigError(ctx.name, [
+        {
+          plugin: ctx.name,
+          setting: 'rulesKey',
+          source: 'configuration',
+          message: 'needs the KV plugin in deps.kv',
+        },
+      ]);
+    }
+    const configured = this.config.rules;
+    const apply = (value: unknown) => {
+      try {
+        this.setRules((value ?? configured) as AccessRule[]);
+        ctx.log.info(
+          value === undefined
+            ? `key ${key} is gone: the configured rules apply`
+            : `rules from key ${key} apply`,
+        );
+      } catch (err) {
+        ctx.log.warn(
+          `rules at key ${key} are refused, the rules in force stay: ${(err as Error).message}`,
+        );
+      }
+    };
+    this.rulesWatch = await kv.sync(key, {
+      onResync: (snapshot) => apply(snapshot.find((e) => e.key === key)?.value),
+      onChange: (event) => {
+        if (event.key === key) apply(event.type === 'put' ? event.value : undefined);
+      },
+    });
   }
 
   async authenticate(authorization: string | undefined): Promise<Claims> {
