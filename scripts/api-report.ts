@@ -159,5 +159,7 @@ export function apiReport(
     }
     sections.push('```', '');
   }
-  return { text: sections.join('\n'), names };
+  // types the checker names by file path are written relative to the root, so the report reads the same in any checkout
+  const rootPath = root.endsWith('/') ? root : `${root}/`;
+  return { text: sections.join('\n').split(rootPath).join(''), names };
 }
