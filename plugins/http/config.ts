@@ -28,5 +28,5 @@ export class HttpConfig {
   })
   @IsOptional()
   @IsString()
-  adminToken?: string;
+  adminToken?: string | undefined;
 }

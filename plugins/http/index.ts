@@ -3,10 +3,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { InitContext, Logger, Plugin } from '../../src/index.js';
-import { adminGuard } from './admin.js';
+import { type AdminAuthorization, type AdminAuthorizer, adminGuard } from './admin.js';
 import { HttpConfig } from './config.js';
 
 export { adminAccess, isLoopback, type AdminDecision } from './admin.js';
+export type { AdminAuthorization, AdminAuthorizer } from './admin.js';
 export { HttpConfig } from './config.js';
 
 /** One answered request, as observers (metrics, access logs) see it. */
@@ -47,14 +48,14 @@ export interface HttpHandlers extends AdminRoutes {
  * start), answers from `afterInit` on (503 before), and in `beforeClose` stops
  * accepting and lets in-flight requests finish within the drain limit.
  */
-export class HttpPlugin implements Plugin, HttpHandlers {
+export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
   static readonly configClass = HttpConfig;
   private readonly app = express();
   private readonly listeners = new Set<(record: RequestRecord) => void>();
-  private server?: Server;
+  private server?: Server | undefined;
   private serving = false;
   private config = new HttpConfig();
-  private log?: Logger;
+  private log?: Logger | undefined;
 
   readonly admin: AdminRoutes = {
     get: (path, ...h) => void this.app.get(path, this.guard, ...h),
@@ -63,8 +64,12 @@ export class HttpPlugin implements Plugin, HttpHandlers {
     delete: (path, ...h) => void this.app.delete(path, this.guard, ...h),
   };
 
-  private readonly guard = adminGuard(() => this.config.adminToken);
-  private parseJson?: RequestHandler;
+  private adminAuthorizer?: AdminAuthorizer | undefined;
+  private readonly guard = adminGuard(
+    () => this.config.adminToken,
+    () => this.adminAuthorizer,
+  );
+  private parseJson?: RequestHandler | undefined;
 
   constructor() {
     this.app.disable('x-powered-by');
@@ -147,6 +152,11 @@ export class HttpPlugin implements Plugin, HttpHandlers {
   onRequest(listener: (record: RequestRecord) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Lets another plugin (e.g. auth) admit requests to admin routes besides the static token. */
+  authorizeAdmin(authorizer: AdminAuthorizer | undefined): void {
+    this.adminAuthorizer = authorizer;
   }
 
   address(): { host: string; port: number } {

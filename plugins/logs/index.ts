@@ -23,7 +23,7 @@ export class LogsConfig {
   @Setting({ description: 'level of loggers without their own (error, warn, info, debug)' })
   @IsOptional()
   @IsIn(LOG_LEVELS)
-  level?: LogLevel;
+  level?: LogLevel | undefined;
 
   @Setting({ description: 'level per logger name, e.g. {"http":"debug"}' })
   @IsObject()
@@ -32,7 +32,7 @@ export class LogsConfig {
   @Setting({ description: 'auto (pretty on a TTY, else JSON), pretty or json' })
   @IsOptional()
   @IsIn(['auto', 'pretty', 'json'])
-  format?: 'auto' | 'pretty' | 'json';
+  format?: 'auto' | 'pretty' | 'json' | undefined;
 }
 
 /**

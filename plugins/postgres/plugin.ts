@@ -34,18 +34,18 @@ const clock = performance;
 export class PostgresPlugin implements Plugin, Database {
   static readonly configClass = PostgresConfig;
   deps: PostgresDeps = {};
-  private engine?: Engine;
+  private engine: Engine | undefined;
   private name = 'postgres';
   private cfg = new PostgresConfig();
   private log?: Logger;
   private secrets: readonly string[] = [];
-  private observe?: QueryObserver;
-  private removeMetrics?: () => void;
+  private observe: QueryObserver | undefined;
+  private removeMetrics: (() => void) | undefined;
   private inflight = 0;
   private closing = false;
   private stopping = false;
   private down = false;
-  private wake?: () => void;
+  private wake: (() => void) | undefined;
 
   get embedded(): boolean {
     return this.engine instanceof EmbeddedEngine;

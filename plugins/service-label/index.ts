@@ -8,7 +8,7 @@ export interface ServiceLabel {
 
 /** Exposes the agent's service label to other plugins. */
 export class ServiceLabelPlugin implements Plugin, ServiceLabel {
-  private value?: string;
+  private value?: string | undefined;
 
   init(ctx: InitContext): void {
     this.value = ctx.agent.label;

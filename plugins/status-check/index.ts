@@ -1,5 +1,5 @@
+import { setTimer, timeLimit, withTimeout } from '../../src/index.js';
 import type { AgentView, InitContext, Plugin, PluginInfo } from '../../src/index.js';
-import { withTimeout } from '../../src/limits.js';
 
 /** Health of one plugin as the status check sees it. */
 export type HealthState = 'starting' | 'ok' | 'error' | 'stopping' | 'stopped';
@@ -11,7 +11,7 @@ export type OverallState = 'starting' | 'ok' | 'degraded' | 'error' | 'stopping'
 export interface PluginHealth {
   state: HealthState;
   optional: boolean;
-  error?: string;
+  error?: string | undefined;
   /** When the state last changed (ms since the epoch). */
   since: number;
 }
@@ -24,10 +24,10 @@ export interface AgentHealth {
 
 /** A change of one plugin's health or of the overall state. */
 export interface HealthChange {
-  plugin?: string;
+  plugin?: string | undefined;
   state: HealthState | OverallState;
-  previous?: HealthState | OverallState;
-  error?: string;
+  previous?: HealthState | OverallState | undefined;
+  error?: string | undefined;
 }
 
 /** A check a plugin registers; it fails by throwing or rejecting. */
@@ -35,10 +35,10 @@ export type Probe = () => void | Promise<void>;
 
 /** How often and how long a probe runs. */
 export interface ProbeOptions {
-  /** Ms between runs; default 10 000. */
-  interval?: number;
-  /** Ms a run may take before it counts as failed; default 5 000. */
-  timeout?: number;
+  /** Ms between runs; default 10 000; `0` or `Infinity`: only when `probe()` is called. */
+  interval?: number | undefined;
+  /** Ms a run may take before it counts as failed; default 5 000; `0` or `Infinity`: no limit. */
+  timeout?: number | undefined;
 }
 
 /** What dependents see of the status check. */
@@ -63,7 +63,8 @@ interface RegisteredProbe {
   probe: Probe;
   interval: number;
   timeout: number;
-  timer?: NodeJS.Timeout;
+  /** Cancels the next scheduled run. */
+  cancel?: (() => void) | undefined;
 }
 
 /**
@@ -101,7 +102,7 @@ export class StatusCheckPlugin implements Plugin, StatusReporter {
 
   beforeClose(): void {
     this.serving = false;
-    for (const registered of this.probes.values()) clearTimeout(registered.timer);
+    for (const registered of this.probes.values()) registered.cancel?.();
   }
 
   close(): void {
@@ -116,11 +117,11 @@ export class StatusCheckPlugin implements Plugin, StatusReporter {
 
   register(plugin: string, probe: Probe, options: ProbeOptions = {}): void {
     const previous = this.probes.get(plugin);
-    if (previous) clearTimeout(previous.timer);
+    if (previous) previous.cancel?.();
     this.probes.set(plugin, {
       probe,
-      interval: options.interval ?? 10_000,
-      timeout: options.timeout ?? 5_000,
+      interval: timeLimit(options.interval ?? 10_000, 'probe interval', plugin),
+      timeout: timeLimit(options.timeout ?? 5_000, 'probe timeout', plugin),
     });
     if (this.serving) this.schedule(plugin);
   }
@@ -152,13 +153,16 @@ export class StatusCheckPlugin implements Plugin, StatusReporter {
 
   private schedule(plugin: string): void {
     const registered = this.probes.get(plugin)!;
-    clearTimeout(registered.timer);
-    registered.timer = setTimeout(() => {
-      void this.probe(plugin).then(() => {
-        if (this.serving && this.probes.get(plugin) === registered) this.schedule(plugin);
-      });
-    }, registered.interval);
-    registered.timer.unref();
+    registered.cancel?.();
+    registered.cancel = setTimer(
+      registered.interval,
+      () => {
+        void this.probe(plugin).then(() => {
+          if (this.serving && this.probes.get(plugin) === registered) this.schedule(plugin);
+        });
+      },
+      true,
+    );
   }
 
   private set(plugin: string, state: HealthState, optional: boolean, error?: string): void {
@@ -177,7 +181,7 @@ export class StatusCheckPlugin implements Plugin, StatusReporter {
   private remove(plugin: string): void {
     if (!this.table.delete(plugin)) return;
     const registered = this.probes.get(plugin);
-    if (registered) clearTimeout(registered.timer);
+    if (registered) registered.cancel?.();
     this.probes.delete(plugin);
     this.recompute();
   }

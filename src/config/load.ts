@@ -10,10 +10,10 @@ export interface ConfigSources {
   agent: string;
   plugin: string;
   /** Directory holding `<plugin>.yaml|.yml|.json`. */
-  dir?: string;
+  dir?: string | undefined;
   env: Record<string, string | undefined>;
   /** Values given in code. */
-  values?: Record<string, unknown>;
+  values?: Record<string, unknown> | undefined;
 }
 
 /** A configuration class: defaults as field initialisers, rules as class-validator decorators. */

@@ -1,9 +1,9 @@
 /** What `@Setting` adds to a configuration field. */
 export interface SettingOptions {
   /** One line shown by `describeConfig()` and `--help`. */
-  description?: string;
+  description?: string | undefined;
   /** The value never appears in logs, errors or dumps. */
-  secret?: boolean;
+  secret?: boolean | undefined;
 }
 
 const SETTINGS = Symbol('flavorkit.settings');

@@ -17,23 +17,23 @@ export type LoadState = 'discovered' | 'loading' | 'loaded' | 'failed' | 'unload
 export interface LoaderListing {
   name: string;
   /** The chosen version, if one passed every check. */
-  version?: string;
+  version?: string | undefined;
   state: LoadState;
   /** Why it is not loaded (blocked, failed), if it is not. */
-  reason?: string;
+  reason?: string | undefined;
   /** Versions passed over, newest first, each with its reason. */
   skipped: Skipped[];
 }
 
 /** The loader's events. */
 export interface LoaderEvents {
-  discovered: { name: string; version?: string };
+  discovered: { name: string; version?: string | undefined };
   skipped: { name: string; version: string; reason: string };
   refused: { dir: string; reason: string };
   blocked: { name: string; reason: string };
   loading: { name: string; version: string };
   loaded: { name: string; version: string };
-  failed: { name: string; version?: string; reason: string };
+  failed: { name: string; version?: string | undefined; reason: string };
   unloading: { name: string; version: string };
   unloaded: { name: string; version: string };
   reloaded: { name: string; from: string; to: string };
@@ -54,23 +54,23 @@ export interface LoaderOptions {
   dir: string;
   /** The running agent the plugins join. */
   agent: AgentView;
-  log?: Logger;
+  log?: Logger | undefined;
   /** Refuse versions without an integrity field. */
-  requireIntegrity?: boolean;
+  requireIntegrity?: boolean | undefined;
   /** Ms of quiet after a change in `dir` before watch mode acts; default 200. */
-  debounce?: number;
+  debounce?: number | undefined;
 }
 
 interface Slot {
   name: string;
   state: LoadState;
-  chosen?: Chosen;
+  chosen?: Chosen | undefined;
   skipped: Skipped[];
-  reason?: string;
+  reason?: string | undefined;
   /** The chosen version's folder and modification time, to notice a changed version. */
-  stamp?: string;
+  stamp?: string | undefined;
   /** Loaded: the running version and its stamp. */
-  running?: { version: string; stamp: string };
+  running?: { version: string; stamp: string } | undefined;
 }
 
 /**
@@ -91,8 +91,8 @@ export class PluginLoader {
   private order: string[] = [];
   private edges = new Map<string, string[]>();
   private refused: Refused[] = [];
-  private watcher?: FSWatcher;
-  private timer?: NodeJS.Timeout;
+  private watcher?: FSWatcher | undefined;
+  private timer?: NodeJS.Timeout | undefined;
   /** Serialises operations: one load, unload, reload or sync at a time. */
   private queue: Promise<unknown> = Promise.resolve();
 

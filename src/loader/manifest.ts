@@ -16,8 +16,8 @@ export interface Manifest {
   /** Plugin name to semver range: used when present and in range. */
   optionalDependencies: Record<string, string>;
   /** `sha256-<base64>` over the folder's files; see `hashPluginFolder`. */
-  integrity?: string;
-  description?: string;
+  integrity?: string | undefined;
+  description?: string | undefined;
 }
 
 /** The manifest's file name. */

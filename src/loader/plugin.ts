@@ -37,7 +37,7 @@ export class LoaderConfig {
 export class PluginLoaderPlugin implements Plugin {
   static readonly configClass = LoaderConfig;
   deps: { http?: HttpHandlers; metrics?: Metrics } = {};
-  loader?: PluginLoader;
+  loader?: PluginLoader | undefined;
   /** Settles when the first load of every discovered plugin is done. */
   loaded?: Promise<void>;
   private stopListening?: () => void;

@@ -8,14 +8,14 @@ export type LogFormat = 'auto' | 'pretty' | 'json';
 /** Settings of a `LogRegistry`; each can be changed later with `configure`. */
 export interface LogRegistryOptions {
   /** Agent name written on every line. */
-  agent?: string;
+  agent?: string | undefined;
   /** Level of loggers without their own. */
-  level?: LogLevel;
+  level?: LogLevel | undefined;
   /** Level per logger name. */
   levels?: Record<string, LogLevel>;
-  format?: LogFormat;
+  format?: LogFormat | undefined;
   /** Where lines go; default: standard output. */
-  stream?: NodeJS.WritableStream;
+  stream?: NodeJS.WritableStream | undefined;
 }
 
 /** A logger's name and its effective level. */

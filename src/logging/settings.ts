@@ -5,9 +5,9 @@ import type { LogFormat, LogRegistry } from './registry.js';
 
 /** Log settings given to an agent in code. */
 export interface AgentLogOptions {
-  level?: string;
-  format?: LogFormat;
-  stream?: NodeJS.WritableStream;
+  level?: string | undefined;
+  format?: LogFormat | undefined;
+  stream?: NodeJS.WritableStream | undefined;
 }
 
 /**

@@ -24,13 +24,13 @@ export interface TestAgentOptions<F> {
   /** Environment to read; default none, so the machine's variables never leak into a test. */
   env?: Record<string, string | undefined>;
   /** Config directory to read; default none. */
-  configDir?: string;
+  configDir?: string | undefined;
   /** Other agent options (name, timeouts). */
   agent?: Pick<AgentOptions, 'name' | 'timeout' | 'startTimeout' | 'stopTimeout' | 'label'>;
   /** Start before returning; default true. */
-  start?: boolean;
+  start?: boolean | undefined;
   /** Check for unclosed plugins and leaked timers or sockets when the test ends; default true. */
-  checkLeaks?: boolean;
+  checkLeaks?: boolean | undefined;
 }
 
 /** One parsed log line. */
@@ -182,7 +182,7 @@ function withoutRemoved(found: FoundPlugin[], remove: string[]): NamedPlugin[] {
   }
   return found
     .filter((f) => !remove.includes(f.path) && !remove.includes(f.name))
-    .map((f) => ({ name: f.name, plugin: f.plugin, path: f.path, ...f.options }));
+    .map((f) => ({ ...f.options, name: f.name, plugin: f.plugin, path: f.path }));
 }
 
 function unclosed(agent: Agent): string[] {
@@ -213,7 +213,7 @@ async function call<B>(
   const res = await fetch(`http://127.0.0.1:${port}${path}`, {
     method,
     headers,
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
   });
   const text = await res.text();
   const json = res.headers.get('content-type')?.includes('json');

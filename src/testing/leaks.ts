@@ -41,7 +41,7 @@ export class LeakTracker {
   });
 
   /** The plugin whose lifecycle call is running, if any. */
-  current?: string;
+  current?: string | undefined;
 
   start(): void {
     this.hook.enable();

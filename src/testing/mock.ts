@@ -2,8 +2,8 @@ import type { InitContext, Phase, Plugin } from '../plugin.js';
 
 /** How a mock plugin misbehaves: throw in a phase, or never settle in one. */
 export interface MockBehaviour {
-  fail?: Phase;
-  hang?: Phase;
+  fail?: Phase | undefined;
+  hang?: Phase | undefined;
 }
 
 /** What `mockPlugin` adds to an implementation. */
@@ -13,7 +13,7 @@ export interface MockPlugin extends Required<Plugin> {
   /** Wired by the flavor's `inject()` like the plugin it replaces. */
   deps: Record<string, unknown>;
   /** The context of its last `init`. */
-  ctx?: InitContext;
+  ctx?: InitContext | undefined;
 }
 
 /**

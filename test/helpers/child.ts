@@ -13,7 +13,17 @@ export interface Child {
 
 /** Starts `node --import tsx <file> ...args`, with `env` added to this process's environment. */
 export function runTs(file: string, args: string[] = [], env: Record<string, string> = {}): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', file, ...args], {
+  return runNode(file, args, env, ['--import', 'tsx']);
+}
+
+/** Starts `node ...nodeArgs <file> ...args`, with `env` added to this process's environment. */
+export function runNode(
+  file: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+  nodeArgs: string[] = [],
+): Child {
+  const proc = spawn(process.execPath, [...nodeArgs, file, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });
