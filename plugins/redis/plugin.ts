@@ -60,14 +60,14 @@ export interface RedisDeps {
 export class RedisPlugin implements Plugin, RedisConnection {
   static readonly configClass = RedisConfig;
   deps: RedisDeps = {};
-  private main?: RedisClient;
-  private sub?: RedisClient;
+  private main: RedisClient | undefined;
+  private sub: RedisClient | undefined;
   private subConnected?: Promise<void>;
   private name = 'redis';
   private cfg = new RedisConfig();
   private log?: Logger;
   private target?: RedisTarget;
-  private counters?: RedisCounters;
+  private counters: RedisCounters | undefined;
   private connected = false;
   private stopping = false;
   private closing = false;
