@@ -37,6 +37,11 @@ export type { ConfigClass, ConfigSources } from './config/load.js';
 export { formatSettings } from './config/describe.js';
 export type { SettingDescription } from './config/describe.js';
 export { LogRegistry } from './logging/registry.js';
-export type { LogFormat, LogRegistryOptions, LoggerInfo } from './logging/registry.js';
+export type {
+  LogFormat,
+  LogLineEvent,
+  LogRegistryOptions,
+  LoggerInfo,
+} from './logging/registry.js';
 export { LOG_LEVELS, isLogLevel } from './logging/logger.js';
 export type { LogFields, LogLevel, Logger } from './logging/logger.js';

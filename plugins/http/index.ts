@@ -17,6 +17,8 @@ export interface RequestRecord {
   route: string;
   status: number;
   durationMs: number;
+  /** The request's `x-request-id` header, or the response's, when there is one. */
+  requestId?: string;
 }
 
 /** Route registration for routes that only administrators may call. */
@@ -159,6 +161,11 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
     this.adminAuthorizer = authorizer;
   }
 
+  /** The underlying Node server, once initialised: for protocols that upgrade (WebSocket). */
+  nodeServer(): Server | undefined {
+    return this.server;
+  }
+
   address(): { host: string; port: number } {
     const address = this.server?.address() as AddressInfo | null | undefined;
     if (!address)
@@ -187,11 +194,13 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
     const record: RequestRecord = {
       method: req.method,
       route: req.route
-        ? joinRoute(req.baseUrl, (req.route as { path: string }).path)
+        ? joinRoute(req.baseUrl ?? '', (req.route as { path: string }).path)
         : '<unmatched>',
       status: response.statusCode,
       durationMs: clock.now() - began,
     };
+    const requestId = req.headers['x-request-id'] ?? response.getHeader('x-request-id');
+    if (typeof requestId === 'string') record.requestId = requestId;
     for (const listener of this.listeners) listener(record);
   };
 

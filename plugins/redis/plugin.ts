@@ -64,7 +64,7 @@ export class RedisPlugin implements Plugin, RedisConnection {
   deps: RedisDeps = {};
   private main: RedisClient | undefined;
   private sub: RedisClient | undefined;
-  private subConnected?: Promise<void>;
+  private subConnected: Promise<void> | undefined;
   private name = 'redis';
   private cfg = new RedisConfig();
   private log?: Logger;
