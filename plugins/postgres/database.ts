@@ -49,8 +49,8 @@ export interface Engine extends Queryable {
   stats?(): PoolStats;
   /** True when no connection is in use and nothing waits for one. */
   idle(): boolean;
-  /** Calls `listener` whenever a connection may have become free. */
-  onActivity(listener: () => void): void;
+  /** Calls `listener` whenever a connection may have become free, until the returned function is called. */
+  onActivity(listener: () => void): () => void;
   /** Releases everything; with `force`, cuts off work still running. */
   end(force: boolean): Promise<void>;
 }

@@ -71,7 +71,9 @@ export class EmbeddedEngine implements Engine {
     return true;
   }
 
-  onActivity(): void {}
+  onActivity(): () => void {
+    return () => undefined;
+  }
 
   async end(): Promise<void> {
     if (!this.db.closed) await this.db.close();

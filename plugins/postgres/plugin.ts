@@ -83,7 +83,6 @@ export class PostgresPlugin implements Plugin, Database {
       this.observe = series.observe;
       this.removeMetrics = series.remove;
     }
-    engine.onActivity(() => this.wake?.());
     this.deps.status?.register(ctx.name, () => this.probe(), {
       interval: this.cfg.healthInterval,
       timeout: this.cfg.healthTimeout,
@@ -203,8 +202,10 @@ export class PostgresPlugin implements Plugin, Database {
     if (quiet()) return Promise.resolve(true);
     return new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => done(false), this.cfg.drainTimeout);
+      const stopWatching = engine.onActivity(() => this.wake?.());
       const done = (result: boolean) => {
         clearTimeout(timer);
+        stopWatching();
         this.wake = undefined;
         resolve(result);
       };

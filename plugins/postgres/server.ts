@@ -33,6 +33,7 @@ export class ServerEngine implements Engine {
     });
     const freed = (client: PoolClient) => {
       this.active.delete(client);
+      if (this.listeners.length === 0) return;
       // the pool hands a released client to a waiter after its 'release' event
       setImmediate(() => {
         for (const listener of this.listeners) listener();
@@ -99,8 +100,9 @@ export class ServerEngine implements Engine {
     return this.active.size === 0 && this.pool.waitingCount === 0;
   }
 
-  onActivity(listener: () => void): void {
+  onActivity(listener: () => void): () => void {
     this.listeners.push(listener);
+    return () => void this.listeners.splice(this.listeners.indexOf(listener), 1);
   }
 
   async end(force: boolean): Promise<void> {

@@ -42,6 +42,8 @@ export interface RedisConnection {
   ): Promise<() => Promise<void>>;
   /** Publishes `message` on `channel`; resolves with the number of subscribers that got it. */
   publish(channel: string, message: string): Promise<number>;
+  /** True while the command connection is up: false before start, while reconnecting, after stop. */
+  readonly ready: boolean;
 }
 
 /** What a Redis plugin reports to and measures into; both optional. */
@@ -80,6 +82,10 @@ export class RedisPlugin implements Plugin, RedisConnection {
       );
     }
     return this.main;
+  }
+
+  get ready(): boolean {
+    return this.main?.isReady === true && !this.closing;
   }
 
   async init(ctx: InitContext): Promise<void> {

@@ -1,0 +1,1 @@
+CREATE INDEX todos_open ON todos (created_at) WHERE NOT done;
