@@ -262,7 +262,13 @@ export type KvErrorReason =
 export class KvError extends FlavorkitError {
   readonly reason: KvErrorReason;
 
-  constructor(plugin: string, reason: KvErrorReason, message: string, advice: string, cause?: unknown) {
+  constructor(
+    plugin: string,
+    reason: KvErrorReason,
+    message: string,
+    advice: string,
+    cause?: unknown,
+  ) {
     super('FK_KV', `kv store "${plugin}": ${message}`, { plugin, advice, cause });
     this.reason = reason;
   }

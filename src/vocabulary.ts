@@ -58,6 +58,11 @@ export interface PluginInfo {
   dependsOn: string[];
   /** Ms spent in each lifecycle call that ran. */
   timings: Partial<Record<Phase, number>>;
+  /**
+   * When each call that ran began, in ms from the beginning of the start (for
+   * `init`, `afterInit`) or of the stop (for `beforeClose`, `close`) it belonged to.
+   */
+  began: Partial<Record<Phase, number>>;
   /** Message of the error that failed or skipped it. */
   error?: string | undefined;
 }

@@ -58,6 +58,7 @@ ${rows}
 ${renderTimeline(report)}
 <h2>Dependencies</h2>
 ${renderGraph(report)}
+${renderTasks(report)}
 </body></html>`;
 }
 
@@ -117,4 +118,20 @@ function renderGraph(report: DiagnosticsReport): string {
 ${edges.join('\n')}
 ${nodes.join('\n')}
 </svg>`;
+}
+
+function renderTasks(report: DiagnosticsReport): string {
+  if (!report.tasks) return '';
+  const rows = report.tasks
+    .map(
+      (t) =>
+        `<tr class="task"><td>${escape(t.name)}</td><td>${escape(t.state)}</td><td class="num">${Math.round(t.progress * 100)}%</td>` +
+        `<td class="num">${t.durationMs ?? ''}</td><td>${escape(t.error ?? t.note ?? '')}</td></tr>`,
+    )
+    .join('\n');
+  return `<h2>Tasks</h2>
+<table id="tasks"><thead><tr><th>task</th><th>state</th><th>progress</th><th>ms</th><th>error or note</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>`;
 }
