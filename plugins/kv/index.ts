@@ -30,6 +30,12 @@ export { KvConfig } from './config.js';
 export { Election, type CampaignOptions, type ElectionEvents } from './election.js';
 export { jsonCodec, MAX_KEY_BYTES } from './limits.js';
 export type { Lock, LockOptions } from './lock.js';
+export {
+  RegistryConfig,
+  ServiceRegistryPlugin,
+  type ServiceInstance,
+  type ServiceRegistry,
+} from './registry.js';
 export type * from './types.js';
 
 /** Locks and elections on top of a store. */
