@@ -61,7 +61,8 @@ export function fromText(text: string, type: SettingType): unknown {
     case 'number': {
       // plain decimals only: Number() would also take 0x6E93, 0o17, 2.8e4 and -0
       const t = text.trim();
-      if (!DECIMAL.test(t)) throw new Error('is not a number (plain decimals only, like 8080 or 0.5)');
+      if (!DECIMAL.test(t))
+        throw new Error('is not a number (plain decimals only, like 8080 or 0.5)');
       const n = Number(t);
       if (Object.is(n, -0)) throw new Error('is not a number (-0 is refused)');
       return n;
