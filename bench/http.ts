@@ -2,7 +2,6 @@
 // express 5 serving the same handler, measured in the same run with autocannon.
 // Each server runs in its own child process; the load generator in this one.
 // Usage: npm run bench:http
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -10,6 +9,7 @@ import express, { type RequestHandler } from 'express';
 import { Counter, Registry } from 'prom-client';
 import { Agent, Embed, Flavor, type InitContext, Plug, type Plugin } from '../src/index.js';
 import { type HttpHandlers, type Metrics, RpcFlavor } from '../flavors/rpc/index.js';
+import { announce, report, type Run, startServer } from './compare.js';
 
 const CONNECTIONS = 50;
 // pipelining keeps the load generator cheaper than the server on a small machine
@@ -48,23 +48,6 @@ class HelloFlavor {
   }
 }
 
-/** Prints the port; on SIGTERM, prints the CPU time spent since, and stops. */
-function announce(port: number, stop: () => void): void {
-  let since = process.cpuUsage();
-  // the benchmark warms the server up first, then starts the count afresh
-  process.on('SIGUSR1', () => (since = process.cpuUsage()));
-  console.log(`port ${port}`);
-  process.once('SIGTERM', () => {
-    const { user, system } = process.cpuUsage(since);
-    console.log(`cpu ${user + system}`);
-    process.stdin.destroy();
-    stop();
-  });
-  // never outlive the benchmark: its end of our stdin closing means it is gone
-  process.stdin.resume();
-  process.stdin.once('end', () => process.exit(0));
-}
-
 async function serve(kind: string): Promise<void> {
   if (kind === 'bare') {
     const app = express();
@@ -86,23 +69,9 @@ async function serve(kind: string): Promise<void> {
 }
 
 /** Requests/s and server CPU µs per request of one server under load. */
-async function measure(kind: string): Promise<{ rate: number; cpu: number }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', fileURLToPath(import.meta.url), 'serve', kind],
-    {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    },
-  );
-  let out = '';
-  const port = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /port (\d+)/.exec(out);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', () => reject(new Error(`${kind} server exited: ${out}`)));
-  });
+async function measure(kind: string): Promise<Run> {
+  const server = await startServer(fileURLToPath(import.meta.url), kind);
+  const port = server.port;
   const url = `http://127.0.0.1:${port}/hello?name=bench`;
   await Promise.resolve(
     autocannon({
@@ -112,7 +81,7 @@ async function measure(kind: string): Promise<{ rate: number; cpu: number }> {
       duration: WARM_UP_SECONDS,
     }),
   );
-  child.kill('SIGUSR1');
+  server.restartCpu();
   const load = Promise.resolve(
     autocannon({
       url,
@@ -121,38 +90,22 @@ async function measure(kind: string): Promise<{ rate: number; cpu: number }> {
       duration: SECONDS,
     }),
   );
-  const result = await load.finally(async () => {
-    child.kill('SIGTERM');
-    await once(child, 'exit');
-  });
+  let cpu = NaN;
+  const result = await load.finally(async () => (cpu = await server.stop()));
   if (result.non2xx > 0 || result.errors > 0) {
     throw new Error(`${kind}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   }
-  const cpu = Number(/cpu (\d+)/.exec(out)?.[1] ?? NaN);
   return { rate: result.requests.average, cpu: cpu / result.requests.total };
 }
 
 if (process.argv[2] === 'serve') {
   await serve(process.argv[3]!);
 } else {
-  const bare: Array<{ rate: number; cpu: number }> = [];
-  const rpc: Array<{ rate: number; cpu: number }> = [];
+  const bare: Run[] = [];
+  const rpc: Run[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     bare.push(await measure('bare'));
     rpc.push(await measure('rpc'));
   }
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const show = (name: string, runs: Array<{ rate: number; cpu: number }>) =>
-    console.log(
-      `${name} ${runs.map((r) => r.rate.toFixed(0)).join(', ')} req/s (mean ${mean(runs.map((r) => r.rate)).toFixed(0)}); ` +
-        `server CPU ${mean(runs.map((r) => r.cpu)).toFixed(1)} µs/request`,
-    );
-  show('bare express 5:', bare);
-  show('RPC flavor:    ', rpc);
-  const rateShare = (100 * mean(rpc.map((r) => r.rate))) / mean(bare.map((r) => r.rate));
-  const cpuShare = (100 * mean(bare.map((r) => r.cpu))) / mean(rpc.map((r) => r.cpu));
-  console.log(
-    `RPC flavor / bare express: ${rateShare.toFixed(1)}% of the requests/s (target >= 95%)`,
-  );
-  console.log(`bare express CPU per request / RPC flavor's: ${cpuShare.toFixed(1)}%`);
+  report('request', { name: 'bare express 5', runs: bare }, { name: 'RPC flavor', runs: rpc }, 95);
 }

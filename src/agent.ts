@@ -1,44 +1,23 @@
 import type { Container } from 'inversify';
-import { type ConfigClass, loadConfig, redacted } from './config/load.js';
-import { describeSettings, type SettingDescription } from './config/describe.js';
-import { envSegment } from './config/names.js';
+import { attach, type ChangeHost, detach, replace } from './attach.js';
+import { Calls } from './call.js';
+import type { SettingDescription } from './config/describe.js';
 import { bindPlugins } from './container.js';
-import { type ContextHost, PluginContext } from './context.js';
-import {
-  brokenDependency,
-  DEFAULT_TIMEOUT,
-  type Entry,
-  infoOf,
-  newEntry,
-  orderEntries,
-  type PluginInfo,
-  type PluginState,
-} from './entry.js';
-import {
-  AgentStateError,
-  AgentStopError,
-  ConfigError,
-  DuplicatePluginError,
-  FlavorkitError,
-  PluginStartError,
-  toError,
-} from './errors.js';
+import { PluginContexts } from './context.js';
+import { DEFAULT_TIMEOUT, type Entry, infoOf, orderEntries } from './entry.js';
+import { AgentStateError, AgentStopError, ConfigError, toError } from './errors.js';
 import { type AgentEventName, type AgentListener, Events } from './events.js';
-import { flatten, type NamedPlugin } from './flatten.js';
-import { Budget, type CallLimits, checkBudget, isThenable, within } from './limits.js';
-import type { Logger } from './logging/logger.js';
+import { flatten } from './flatten.js';
+import { Lifecycle } from './lifecycle.js';
+import { Budget, clock, timeLimit } from './limits.js';
 import { LogRegistry } from './logging/registry.js';
 import { type AgentLogOptions, configureFromEnv } from './logging/settings.js';
-import { depsOf } from './order.js';
-import type { AgentView, InitContext, Phase, Plugin } from './plugin.js';
+import type { AgentView, NamedPlugin, Plugin } from './plugin.js';
+import { logPrinter, type Printer } from './printer.js';
 import { runUntilSignal } from './run.js';
-import { inSequence, type Step } from './sequence.js';
-import { logTimeline } from './timeline.js';
+import type { AgentState, AgentStatus, PluginInfo } from './vocabulary.js';
 
-export type { PluginInfo, PluginState } from './entry.js';
-
-/** Node's `performance` is a lazy global getter; read it once. */
-const clock = performance;
+export type { AgentState, AgentStatus, PluginInfo, PluginState } from './vocabulary.js';
 
 /** Settings of an agent. */
 export interface AgentOptions {
@@ -46,12 +25,21 @@ export interface AgentOptions {
   name?: string | undefined;
   /** Service label; default `MICROSERVICE_LABEL` from the environment, else the name. */
   label?: string | undefined;
-  /** Ms per lifecycle call (default 15 000); `@Plug({ timeout })` overrides it per plugin. */
+  /**
+   * Ms per lifecycle call (default 15 000); `@Plug({ timeout })` overrides it per
+   * plugin. `0` and `Infinity` mean no limit.
+   */
   timeout?: number | undefined;
-  /** Ms for the whole start. */
+  /** Ms for the whole start; default, `0` and `Infinity`: no limit. */
   startTimeout?: number | undefined;
-  /** Ms for the whole stop. */
+  /** Ms for the whole stop; default, `0` and `Infinity`: no limit. */
   stopTimeout?: number | undefined;
+  /**
+   * How many lifecycle calls may run at once (default 1: one after the other,
+   * in order). Plugins whose dependencies have all finished a phase run that
+   * phase together, up to this many; stop runs in reverse dependency order.
+   */
+  concurrency?: number | undefined;
   /** Configuration values per plugin name, given in code (highest precedence). */
   config?: Record<string, Record<string, unknown>>;
   /** Directory of `<plugin>.yaml|.yml|.json` files; default env `{AGENT}_CONFIG_DIR`. */
@@ -62,21 +50,16 @@ export interface AgentOptions {
   signals?: NodeJS.Signals[] | undefined;
   /** Log settings; level and format default to env `{AGENT}_LOG_LEVEL` and `{AGENT}_LOG_FORMAT`. */
   log?: AgentLogOptions | undefined;
-}
-
-/** State of the agent as a whole. */
-export type AgentState = 'idle' | 'starting' | 'ok' | 'degraded' | 'error' | 'stopping' | 'stopped';
-
-/** What `agent.status()` returns. */
-export interface AgentStatus {
-  state: AgentState;
-  plugins: PluginInfo[];
+  /** Turns the agent's events into output; default `logPrinter` (the agent's log lines). */
+  printer?: Printer | undefined;
 }
 
 /**
  * Flattens a flavor (or a list of plugins) into one ordered plugin list and drives
  * its lifecycle: `init` then `afterInit` in order to start, `beforeClose` then
- * `close` in reverse to stop.
+ * `close` in reverse to stop. This class is the agent's state machine
+ * (idle → starting → ok | degraded | error → stopping → stopped); the sequences
+ * live in `Lifecycle`, one call in `Calls`, run-time changes in `attach.ts`.
  */
 export class Agent implements AgentView {
   /** The agent's name. */
@@ -89,48 +72,63 @@ export class Agent implements AgentView {
   readonly ready: Promise<void>;
 
   private readonly entries: Entry[];
-  private readonly env: Record<string, string | undefined>;
-  private readonly log: Logger;
   private readonly events: Events;
+  private readonly lifecycle: Lifecycle;
+  private readonly contexts: PluginContexts;
+  private readonly changes: ChangeHost;
+  private readonly startTimeout: number;
+  private readonly stopTimeout: number;
   private state: AgentState = 'idle';
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
-  private stopRequested = false;
   private settleReady!: (error?: Error) => void;
   private bound?: Container | undefined;
-  private contextHost?: ContextHost | undefined;
-  /**
-   * When the previous call of the running sequence ended: a call's duration runs
-   * from there to its own end, so each call reads the clock once.
-   */
-  private mark = 0;
 
   constructor(
     root: object | Array<Plugin | NamedPlugin>,
     private readonly options: AgentOptions = {},
   ) {
     this.name = options.name ?? 'agent';
-    this.env = options.env ?? process.env;
-    this.label = options.label ?? this.env.MICROSERVICE_LABEL ?? this.name;
+    const defaultTimeout = optionalLimit(options.timeout, 'timeout', DEFAULT_TIMEOUT);
+    this.startTimeout = optionalLimit(options.startTimeout, 'startTimeout', Infinity);
+    this.stopTimeout = optionalLimit(options.stopTimeout, 'stopTimeout', Infinity);
+    const concurrency = concurrencyOf(options.concurrency);
+    const env = options.env ?? process.env;
+    this.label = options.label ?? env.MICROSERVICE_LABEL ?? this.name;
     const found = flatten(root);
     this.logs =
       (found.find((f) => f.plugin instanceof LogRegistry)?.plugin as LogRegistry | undefined) ??
       new LogRegistry();
-    configureFromEnv(this.logs, this.name, this.env, options.log);
-    this.log = this.logs.logger('agent');
-    this.events = new Events((err) =>
-      this.log.error('an event listener threw', { error: toError(err).message }),
-    );
-    this.entries = orderEntries(found, this.defaultTimeout);
+    configureFromEnv(this.logs, this.name, env, options.log);
+    this.events = new Events((err, event) => {
+      if (event === 'listenerFailed') return;
+      this.events.emit('listenerFailed', { event, error: toError(err) });
+    });
+    this.entries = orderEntries(found, defaultTimeout);
+    this.contexts = new PluginContexts(this, this.logs, this.events, {
+      agent: this.name,
+      env,
+      configDir: options.configDir,
+      values: options.config,
+    });
+    const calls = new Calls(this.events, (entry) => this.contexts.contextOf(entry));
+    this.lifecycle = new Lifecycle(this.name, calls, this.events, concurrency);
+    this.changes = {
+      entries: this.entries,
+      calls,
+      lifecycle: this.lifecycle,
+      events: this.events,
+      defaultTimeout,
+      startTimeout: this.startTimeout,
+      stopTimeout: this.stopTimeout,
+      container: () => this.bound,
+      assertServing: (what) => this.assertServing(what),
+    };
     this.ready = new Promise<void>((resolve, reject) => {
       this.settleReady = (error) => (error ? reject(error) : resolve());
     });
     this.ready.catch(() => undefined);
-    logTimeline(this.events, this.logs, () => this.plugins);
-  }
-
-  private get defaultTimeout(): number {
-    return this.options.timeout ?? DEFAULT_TIMEOUT;
+    (options.printer ?? logPrinter)(this);
   }
 
   /** The plugins in start order, with their states and timings. */
@@ -140,7 +138,7 @@ export class Agent implements AgentView {
 
   /**
    * An InversifyJS container in which every plugin is bound by its name and, when
-   * no other plugin has the same class, by its class.
+   * no other plugin has the same class, by its class. Built on first use.
    */
   get container(): Container {
     this.bound ??= bindPlugins(this.entries);
@@ -159,10 +157,7 @@ export class Agent implements AgentView {
 
   /** Every setting of every plugin that declares `static configClass`. */
   describeConfig(): SettingDescription[] {
-    return this.entries.flatMap((e) => {
-      const cls = configClassOf(e.plugin);
-      return cls ? describeSettings(cls, this.name, e.name) : [];
-    });
+    return this.contexts.describe(this.entries);
   }
 
   /**
@@ -196,8 +191,9 @@ export class Agent implements AgentView {
   }
 
   /**
-   * Starts, waits for a signal, stops, and sets `process.exitCode` to 1 when the
-   * start or the stop failed. A second signal while stopping exits at once.
+   * Owns the process: starts, waits for a signal, stops; exit code 1 when the
+   * start or the stop failed or an uncaught error happened (which stops the
+   * agent). A second signal while stopping exits at once.
    */
   async run(): Promise<void> {
     await runUntilSignal(
@@ -205,85 +201,67 @@ export class Agent implements AgentView {
         start: () => this.start(),
         stop: () => this.stop(),
         starting: () => this.state === 'starting',
+        emit: (name, event) => this.events.emit(name, event),
       },
       this.options.signals ?? ['SIGINT', 'SIGTERM'],
-      this.log,
     );
   }
 
+  /**
+   * Adds a plugin to the running agent and starts it (`init`, `afterInit`) under
+   * the same time limits as the others. If it fails, only it is rolled back and
+   * the agent keeps serving; the promise rejects with `PluginStartError`.
+   * Plugins added this way are optional unless told otherwise: their failures
+   * later degrade the agent instead of failing it.
+   */
+  attach(item: NamedPlugin): Promise<void> {
+    return attach(this.changes, item);
+  }
+
+  /**
+   * Starts `plugin` and, once it serves, stops and removes the plugin called
+   * `name`, which it replaces. If the new one fails to start, the old one keeps
+   * serving and the promise rejects.
+   */
+  replace(name: string, plugin: Plugin): Promise<void> {
+    return replace(this.changes, name, plugin);
+  }
+
+  /** Stops and removes one plugin from the running agent; failures come back as `AgentStopError`. */
+  detach(name: string): Promise<void> {
+    return detach(this.changes, name);
+  }
+
   private async startOnce(): Promise<void> {
-    const began = clock.now();
+    const budget = new Budget('start', this.startTimeout);
     this.state = 'starting';
-    this.stopRequested = false;
+    this.lifecycle.stopRequested = false;
     for (const entry of this.entries) {
       entry.controller = undefined;
       entry.configs = undefined;
     }
     this.events.emit('starting', { agent: this.name });
-    const budget = new Budget('start', this.options.startTimeout);
     try {
-      this.validateDeclaredConfig();
-      this.mark = clock.now();
-      await inSequence(this.entries, (entry) => this.bringUp(entry, 'init', budget));
-      this.mark = clock.now();
-      await inSequence(this.entries, (entry) => this.bringUp(entry, 'afterInit', budget));
+      this.contexts.validateDeclared(this.entries);
+      await this.lifecycle.start(this.entries, budget);
     } catch (err) {
       this.state = 'error';
-      const rollbackErrors = await this.shutdown(new Budget('stop', this.options.stopTimeout));
-      for (const e of rollbackErrors) this.log.error(`rollback: ${e.message}`);
       const error = toError(err);
-      const durationMs = clock.now() - began;
+      await this.lifecycle.rollBack(this.entries, error, this.stopTimeout);
+      const durationMs = clock.now() - budget.origin;
       this.events.emit('startFailed', { agent: this.name, durationMs, error });
       this.settleReady(error);
       throw error;
     }
     const degraded = this.entries.some((e) => e.state === 'failed' || e.state === 'skipped');
     this.state = degraded ? 'degraded' : 'ok';
-    const durationMs = clock.now() - began;
+    const durationMs = clock.now() - budget.origin;
     this.events.emit('started', { agent: this.name, durationMs, degraded });
     this.settleReady();
   }
 
-  /** One start phase of one plugin; an optional plugin's failure is recorded, a critical one's thrown. */
-  private bringUp(entry: Entry, phase: 'init' | 'afterInit', budget: Budget): Step {
-    if (this.stopRequested) {
-      throw new AgentStateError(
-        `the agent was stopped while starting, before ${entry.name} ${phase}`,
-        'Nothing to do: stop() was called during start()',
-      );
-    }
-    if (entry.state === 'failed' || entry.state === 'skipped') return;
-    const broken = brokenDependency(entry);
-    if (broken) return this.skip(entry, phase, broken);
-    let pending: Step;
-    try {
-      pending = this.invoke(entry, phase, budget);
-    } catch (err) {
-      return this.startFailure(entry, phase, err);
-    }
-    return pending?.then(undefined, (err: unknown) => this.startFailure(entry, phase, err));
-  }
-
-  /** A critical plugin's failure is thrown as `PluginStartError`; an optional one's is recorded. */
-  private startFailure(entry: Entry, phase: 'init' | 'afterInit', err: unknown): void {
-    this.setState(entry, 'failed', toError(err).message);
-    if (!entry.optional) {
-      if (err instanceof FlavorkitError && err.plugin === entry.name) throw err;
-      throw new PluginStartError(entry.name, phase, err);
-    }
-    this.log.warn(`optional plugin ${entry.name} failed in ${phase}: ${entry.error}`);
-  }
-
-  /** Leaves out a plugin whose dependency failed; a critical one fails the start. */
-  private skip(entry: Entry, phase: 'init' | 'afterInit', broken: Entry): void {
-    const because = `depends on "${broken.name}", which ${broken.state === 'failed' ? 'failed' : 'was skipped'}`;
-    if (!entry.optional) throw new PluginStartError(entry.name, phase, new Error(because));
-    this.setState(entry, 'skipped', because);
-    this.log.warn(`${entry.name} not started: ${because}`);
-  }
-
   private async stopOnce(): Promise<void> {
-    this.stopRequested = true;
+    this.lifecycle.stopRequested = true;
     let stopping: AgentStateError | undefined;
     for (const entry of this.entries) {
       if (!entry.controller) continue;
@@ -295,297 +273,15 @@ export class Agent implements AgentView {
     }
     if (this.starting) await this.starting.catch(() => undefined);
     if (this.state === 'idle' || this.state === 'stopped' || this.state === 'error') return;
-    const began = clock.now();
+    const budget = new Budget('stop', this.stopTimeout);
     this.state = 'stopping';
     this.events.emit('stopping', { agent: this.name });
-    const errors = await this.shutdown(new Budget('stop', this.options.stopTimeout));
+    const errors = await this.lifecycle.shutdown(this.entries, budget);
     this.state = 'stopped';
     this.starting = undefined;
-    const durationMs = clock.now() - began;
+    const durationMs = clock.now() - budget.origin;
     this.events.emit('stopped', { agent: this.name, durationMs, errors });
     if (errors.length > 0) throw new AgentStopError(errors);
-  }
-
-  /** `beforeClose` on every serving plugin in reverse, then `close` on every initialised one. */
-  private async shutdown(budget: Budget): Promise<Error[]> {
-    const errors: Error[] = [];
-    const reversed = [...this.entries].reverse();
-    for (const phase of ['beforeClose', 'close'] as const) {
-      this.mark = clock.now();
-      await inSequence(reversed, (entry) => this.closeStep(entry, phase, budget, errors));
-    }
-    return errors;
-  }
-
-  /**
-   * `beforeClose` of a serving plugin, or `close` of an initialised one; a failure
-   * goes to `errors`. Synchronous when the call is.
-   */
-  private closeStep(
-    entry: Entry,
-    phase: 'beforeClose' | 'close',
-    budget: Budget,
-    errors: Error[],
-  ): Step {
-    const flag = phase === 'beforeClose' ? 'serving' : 'initialised';
-    if (!entry[flag]) return;
-    entry[flag] = false;
-    try {
-      return this.invoke(entry, phase, budget)?.catch((err: unknown) =>
-        this.closeFailed(entry, phase, err, errors),
-      );
-    } catch (err) {
-      this.closeFailed(entry, phase, err, errors);
-    }
-  }
-
-  /** Records a failed `beforeClose` or `close`; a plugin whose `close` failed is left failed. */
-  private closeFailed(
-    entry: Entry,
-    phase: 'beforeClose' | 'close',
-    err: unknown,
-    errors: Error[],
-  ): void {
-    const error = toError(err);
-    errors.push(error);
-    if (phase === 'close') this.setState(entry, 'failed', error.message);
-  }
-
-  /** One lifecycle call of one plugin: timed, limited, announced; synchronous when the call is. */
-  private invoke(entry: Entry, phase: Phase, budget: Budget): Step {
-    if (phase === 'init') this.setState(entry, 'starting');
-    else if (phase === 'beforeClose') this.setState(entry, 'stopping');
-    const method = entry.plugin[phase];
-    if (!method) return this.completed(entry, phase);
-    if (budget.remaining() <= 0) checkBudget(this.limitsOf(entry, phase, budget));
-    if (this.events.hears.phaseBegin) this.events.emit('phaseBegin', { plugin: entry.name, phase });
-    const began = clock.now();
-    let result: unknown;
-    try {
-      result = method.call(
-        entry.plugin,
-        phase === 'init' || phase === 'afterInit' ? this.contextOf(entry) : undefined!,
-      );
-    } catch (err) {
-      return this.ended(entry, phase, began, err);
-    }
-    if (!isThenable(result)) return this.ended(entry, phase, began);
-    return within(result, this.limitsOf(entry, phase, budget)).then(
-      () => this.ended(entry, phase, began),
-      (err: unknown) => this.ended(entry, phase, began, err),
-    );
-  }
-
-  /** Records the end of a call; rethrows its error, as an Error. */
-  private ended(entry: Entry, phase: Phase, began: number, err?: unknown): void {
-    this.mark = clock.now();
-    const durationMs = this.mark - began;
-    entry.timings[phase] = durationMs;
-    if (err === undefined) {
-      if (this.events.hears.phaseEnd) {
-        this.events.emit('phaseEnd', { plugin: entry.name, phase, durationMs });
-      }
-      return this.completed(entry, phase);
-    }
-    const error = toError(err);
-    entry.error = error.message;
-    this.events.emit('phaseEnd', { plugin: entry.name, phase, durationMs, error });
-    throw error;
-  }
-
-  private limitsOf(entry: Entry, phase: Phase, budget: Budget): CallLimits {
-    return {
-      plugin: entry.name,
-      phase,
-      limitMs: entry.timeout,
-      budget,
-      onTimeout: (error) => this.controllerOf(entry).abort(error),
-    };
-  }
-
-  private completed(entry: Entry, phase: Phase): void {
-    if (phase === 'init') entry.initialised = true;
-    else if (phase === 'afterInit') {
-      entry.serving = true;
-      this.setState(entry, 'ok');
-    } else if (phase === 'close') this.setState(entry, 'stopped');
-  }
-
-  private setState(entry: Entry, state: PluginState, error?: string): void {
-    if (error !== undefined) entry.error = error;
-    if (entry.state === state) return;
-    entry.state = state;
-    if (!entry.retired && this.events.hears.pluginState) this.emitState(entry);
-  }
-
-  private emitState(entry: Entry): void {
-    this.events.emit('pluginState', {
-      plugin: entry.name,
-      state: entry.state,
-      optional: entry.optional,
-      ...(entry.error === undefined ? {} : { error: entry.error }),
-    });
-  }
-
-  private contextOf(entry: Entry): InitContext {
-    this.contextHost ??= {
-      agent: this,
-      logs: this.logs,
-      signalOf: (e) => this.controllerOf(e).signal,
-      configOf: (e, cls) => this.configOf(e, cls),
-    };
-    entry.ctx ??= new PluginContext(this.contextHost, entry);
-    return entry.ctx;
-  }
-
-  /** The abort controller behind a plugin's `ctx.signal`, made on first use. */
-  private controllerOf(entry: Entry): AbortController {
-    entry.controller ??= new AbortController();
-    return entry.controller;
-  }
-
-  /** A plugin's configuration from every source. */
-  private configOf<T extends object>(entry: Entry, cls: ConfigClass<T>): T {
-    const cached = entry.configs?.get(cls);
-    if (cached) return cached as T;
-    const plugin = entry.name;
-    const config = loadConfig(cls, {
-      agent: this.name,
-      plugin,
-      dir: this.options.configDir ?? this.env[`${envSegment(this.name)}_CONFIG_DIR`],
-      env: this.env,
-      values: this.options.config?.[plugin],
-    });
-    if (this.logs.enabled('agent', 'debug')) {
-      this.log.debug(`configuration of ${plugin}`, redacted(cls, config));
-    }
-    (entry.configs ??= new Map()).set(cls, config);
-    return config;
-  }
-
-  /** Validates every declared configuration before any `init`, so bad settings stop start-up early. */
-  private validateDeclaredConfig(): void {
-    for (const entry of this.entries) {
-      const cls = configClassOf(entry.plugin);
-      if (!cls) continue;
-      try {
-        this.configOf(entry, cls);
-      } catch (err) {
-        if (err instanceof ConfigError && entry.optional) continue;
-        throw err;
-      }
-    }
-  }
-
-  /**
-   * Adds a plugin to the running agent and starts it (`init`, `afterInit`) under
-   * the same time limits as the others. If it fails, only it is rolled back and
-   * the agent keeps serving; the promise rejects with `PluginStartError`.
-   * Plugins added this way are optional unless told otherwise: their failures
-   * later degrade the agent instead of failing it.
-   */
-  async attach(item: NamedPlugin): Promise<void> {
-    this.assertServing(`attach "${item.name}"`);
-    const existing = this.entries.find((e) => e.name === item.name);
-    const path = item.path ?? `attached.${item.name}`;
-    if (existing) throw new DuplicatePluginError(item.name, existing.path, path);
-    const entry = newEntry(
-      item.name,
-      path,
-      item.plugin,
-      { optional: true, ...item },
-      this.defaultTimeout,
-    );
-    entry.deps = depsOf(item.plugin, new Set(this.entries.map((e) => e.plugin))).map((p) =>
-      this.entries.find((e) => e.plugin === p)!,
-    );
-    this.entries.push(entry);
-    try {
-      await this.startAlone(entry);
-    } catch (err) {
-      this.forget(entry);
-      throw err;
-    }
-    this.bound?.bind(entry.name).toConstantValue(entry.plugin);
-  }
-
-  /**
-   * Starts `plugin` and, once it serves, stops and removes the plugin called
-   * `name`, which it replaces. If the new one fails to start, the old one keeps
-   * serving and the promise rejects.
-   */
-  async replace(name: string, plugin: Plugin): Promise<void> {
-    this.assertServing(`replace "${name}"`);
-    const old = this.entryNamed(name);
-    const fresh = newEntry(name, old.path, plugin, old, this.defaultTimeout);
-    fresh.deps = old.deps;
-    old.retired = true;
-    try {
-      await this.startAlone(fresh);
-    } catch (err) {
-      old.retired = false;
-      this.emitState(old);
-      throw err;
-    }
-    this.entries[this.entries.indexOf(old)] = fresh;
-    this.bound?.rebind(name).toConstantValue(plugin);
-    const errors = await this.closeAlone(old);
-    if (errors.length > 0) throw new AgentStopError(errors);
-  }
-
-  /** Stops and removes one plugin from the running agent; failures come back as `AgentStopError`. */
-  async detach(name: string): Promise<void> {
-    const entry = this.entryNamed(name);
-    const errors = await this.closeAlone(entry);
-    this.forget(entry);
-    if (this.bound?.isBound(name)) this.bound.unbind(name);
-    if (errors.length > 0) throw new AgentStopError(errors);
-  }
-
-  private async startAlone(entry: Entry): Promise<void> {
-    const budget = new Budget('start', this.options.startTimeout);
-    let phase: 'init' | 'afterInit' = 'init';
-    try {
-      this.mark = clock.now();
-      await this.invoke(entry, phase, budget);
-      phase = 'afterInit';
-      this.mark = clock.now();
-      await this.invoke(entry, phase, budget);
-    } catch (err) {
-      this.setState(entry, 'failed', toError(err).message);
-      for (const e of await this.closeAlone(entry)) {
-        this.log.error(`rollback of ${entry.name}: ${e.message}`);
-      }
-      if (err instanceof FlavorkitError && err.plugin === entry.name) throw err;
-      throw new PluginStartError(entry.name, phase, err);
-    }
-  }
-
-  private async closeAlone(entry: Entry): Promise<Error[]> {
-    const errors: Error[] = [];
-    const budget = new Budget('stop', this.options.stopTimeout);
-    for (const phase of ['beforeClose', 'close'] as const) {
-      this.mark = clock.now();
-      await this.closeStep(entry, phase, budget, errors);
-    }
-    return errors;
-  }
-
-  /** Takes a plugin out of the list; listeners hear it as `pluginRemoved`. */
-  private forget(entry: Entry): void {
-    this.entries.splice(this.entries.indexOf(entry), 1);
-    this.events.emit('pluginRemoved', { plugin: entry.name });
-  }
-
-  private entryNamed(name: string): Entry {
-    const entry = this.entries.find((e) => e.name === name);
-    if (!entry) {
-      throw new AgentStateError(
-        `no plugin is called "${name}"`,
-        'Check agent.plugins for the names',
-      );
-    }
-    return entry;
   }
 
   private assertServing(what: string): void {
@@ -598,6 +294,21 @@ export class Agent implements AgentView {
   }
 }
 
-function configClassOf(plugin: Plugin): ConfigClass | undefined {
-  return (plugin.constructor as { configClass?: ConfigClass }).configClass;
+/** A time limit from the options, checked, or `fallback` when it is not given. */
+function optionalLimit(value: number | undefined, setting: string, fallback: number): number {
+  return value === undefined ? fallback : timeLimit(value, setting);
+}
+
+/** `AgentOptions.concurrency`, checked: a whole number >= 1 (`Infinity`: no limit). */
+function concurrencyOf(value: number | undefined): number {
+  if (value === undefined) return 1;
+  if (value === Infinity || (Number.isInteger(value) && value >= 1)) return value;
+  throw new ConfigError('agent', [
+    {
+      plugin: 'agent',
+      setting: 'concurrency',
+      source: 'code',
+      message: `${String(value)} is not a number of calls: give a whole number >= 1`,
+    },
+  ]);
 }

@@ -1,30 +1,12 @@
 import type { ConfigClass } from './config/load.js';
-import type { PlugOptions } from './flavor.js';
 import type { FoundPlugin } from './flatten.js';
 import { depsOf, orderByDependencies } from './order.js';
-import type { InitContext, Phase, Plugin } from './plugin.js';
+import type { InitContext, Plugin } from './plugin.js';
+import { timeLimit } from './limits.js';
+import type { Phase, PluginInfo, PluginState, PlugOptions } from './vocabulary.js';
 
 /** Ms per lifecycle call when neither the agent nor the plugin sets one. */
 export const DEFAULT_TIMEOUT = 15_000;
-
-/** State of one plugin in the agent. */
-export type PluginState =
-  'idle' | 'starting' | 'ok' | 'failed' | 'skipped' | 'stopping' | 'stopped';
-
-/** What `agent.plugins` tells about one plugin. */
-export interface PluginInfo {
-  name: string;
-  /** Field path in the flavor tree. */
-  path: string;
-  state: PluginState;
-  optional: boolean;
-  /** Names of the plugins found in its `deps`. */
-  dependsOn: string[];
-  /** Ms spent in each lifecycle call that ran. */
-  timings: Partial<Record<Phase, number>>;
-  /** Message of the error that failed or skipped it. */
-  error?: string | undefined;
-}
 
 /** The agent's record of one plugin: what it is, where it stands, what it took. */
 export interface Entry {
@@ -38,6 +20,8 @@ export interface Entry {
   error?: string | undefined;
   /** Every phase present from the start, so recording one does not reshape the object. */
   timings: Record<Phase, number | undefined>;
+  /** When each call began, in ms from the beginning of its start or stop. */
+  began: Record<Phase, number | undefined>;
   /** `init` completed and `close` has not run yet. */
   initialised: boolean;
   /** `afterInit` completed and `beforeClose` has not run yet. */
@@ -63,10 +47,12 @@ export function newEntry(
     path,
     plugin,
     optional: options.optional ?? false,
-    timeout: options.timeout ?? defaultTimeout,
+    timeout:
+      options.timeout === undefined ? defaultTimeout : timeLimit(options.timeout, 'timeout', name),
     deps: [],
     state: 'idle',
     timings: { init: undefined, afterInit: undefined, beforeClose: undefined, close: undefined },
+    began: { init: undefined, afterInit: undefined, beforeClose: undefined, close: undefined },
     initialised: false,
     serving: false,
   };
@@ -97,7 +83,8 @@ export function infoOf(e: Entry): PluginInfo {
     state: e.state,
     optional: e.optional,
     dependsOn: e.deps.map((d) => d.name),
-    timings: Object.fromEntries(Object.entries(e.timings).filter(([, ms]) => ms !== undefined)),
+    timings: defined(e.timings),
+    began: defined(e.began),
     ...(e.error === undefined ? {} : { error: e.error }),
   };
 }
@@ -106,4 +93,28 @@ export function infoOf(e: Entry): PluginInfo {
 export function brokenDependency(entry: Entry): Entry | undefined {
   for (const dep of entry.deps) if (dep.state === 'failed' || dep.state === 'skipped') return dep;
   return undefined;
+}
+
+/** The phases of `record` that have a value. */
+function defined(record: Record<Phase, number | undefined>): Partial<Record<Phase, number>> {
+  return Object.fromEntries(Object.entries(record).filter(([, ms]) => ms !== undefined));
+}
+
+/** The abort controller behind a plugin's `ctx.signal`, made on first use. */
+export function controllerOf(entry: Entry): AbortController {
+  entry.controller ??= new AbortController();
+  return entry.controller;
+}
+
+/** Every record's dependents: the records holding it in their `deps`. */
+export function dependentsOf(entries: readonly Entry[]): Map<Entry, Entry[]> {
+  const dependents = new Map<Entry, Entry[]>();
+  for (const e of entries) {
+    for (const d of e.deps) {
+      const list = dependents.get(d);
+      if (list) list.push(e);
+      else dependents.set(d, [e]);
+    }
+  }
+  return dependents;
 }

@@ -1,9 +1,10 @@
-import type { Phase } from './plugin.js';
+import type { Phase, StopPhase } from './vocabulary.js';
 
 /** Stable codes of every error flavorkit throws. */
 export type ErrorCode =
   | 'FK_PLUGIN_START'
   | 'FK_PLUGIN_TIMEOUT'
+  | 'FK_PLUGIN_STOP'
   | 'FK_DEPENDENCY_CYCLE'
   | 'FK_DUPLICATE_PLUGIN'
   | 'FK_INVALID_PLUGIN'
@@ -13,6 +14,7 @@ export type ErrorCode =
   | 'FK_MANIFEST'
   | 'FK_LOADER'
   | 'FK_TEST_SETUP'
+  | 'FK_KV'
   | 'FK_TEST_LEAK';
 
 /** Fields shared by every flavorkit error. */
@@ -162,27 +164,75 @@ export class LeakError extends FlavorkitError {
   }
 }
 
-/** One or more plugins failed while the agent stopped; every plugin was still closed. */
-export class AgentStopError extends AggregateError {
-  readonly code = 'FK_AGENT_STOP' as const;
+/** A plugin's `beforeClose` or `close` threw, rejected or passed its time limit. */
+export class PluginStopError extends FlavorkitError {
+  declare readonly plugin: string;
+  declare readonly phase: StopPhase;
 
-  constructor(errors: Error[]) {
-    super(
-      errors,
-      `${errors.length} plugin call(s) failed while stopping: ${errors.map(messageOf).join('; ')}`,
-    );
-    this.name = 'AgentStopError';
+  constructor(plugin: string, phase: StopPhase, cause: unknown) {
+    super('FK_PLUGIN_STOP', `plugin "${plugin}" failed in ${phase}: ${messageOf(cause)}`, {
+      plugin,
+      phase,
+      cause,
+      advice: 'Make beforeClose and close settle within the stop limit without throwing',
+    });
+  }
+}
+
+/**
+ * One or more plugins failed while the agent stopped; every plugin was still
+ * closed. `errors` holds one `PluginStopError` per failed call.
+ */
+export class AgentStopError extends FlavorkitError {
+  readonly errors: PluginStopError[];
+
+  constructor(errors: PluginStopError[]) {
+    const calls = errors.map((e) => `${e.plugin} ${e.phase}: ${messageOf(e.cause)}`).join('; ');
+    super('FK_AGENT_STOP', `${errors.length} plugin call(s) failed while stopping: ${calls}`, {
+      advice:
+        'Every plugin was still closed; error.errors holds each failure with its plugin and phase',
+    });
+    this.errors = errors;
   }
 }
 
 /** The message of anything thrown. */
 export function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return toError(err).message;
 }
 
-/** Anything thrown, as an Error. */
+/** Longest JSON of a thrown object kept in a message. */
+const MAX_THROWN_JSON = 200;
+
+/**
+ * Anything thrown or rejected, as an Error: an Error as it is (also one from
+ * another realm), a string as its message, `undefined` and `null` with a message
+ * saying so, a plain object as its JSON (at most 200 characters). The value
+ * thrown is kept as `cause`.
+ */
 export function toError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
+  if (err instanceof Error) return err;
+  if (Object.prototype.toString.call(err) === '[object Error]') {
+    return new Error(String((err as { message?: unknown }).message), { cause: err });
+  }
+  return new Error(describeThrown(err), { cause: err });
+}
+
+function describeThrown(value: unknown): string {
+  if (value === undefined || value === null) return `${String(value)} was thrown, not an Error`;
+  if (typeof value === 'string') return value || 'an empty string was thrown, not an Error';
+  if (typeof value !== 'object') return String(value as number | boolean | bigint | symbol);
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    json = undefined;
+  }
+  if (json === undefined) {
+    const cls = (value as { constructor?: { name?: unknown } }).constructor?.name;
+    return `${typeof cls === 'string' && cls ? `a ${cls}` : 'an object'} was thrown, not an Error`;
+  }
+  return json.length > MAX_THROWN_JSON ? `${json.slice(0, MAX_THROWN_JSON)}…` : json;
 }
 
 /** One bad setting: which, where it came from and what is wrong. */
@@ -206,5 +256,31 @@ export class ConfigError extends FlavorkitError {
       advice: 'Correct the settings listed; `--help` lists every setting with its variable',
     });
     this.issues = issues;
+  }
+}
+
+/** Why a KV store refused an operation. */
+export type KvErrorReason =
+  | 'invalid-key'
+  | 'invalid-value'
+  | 'invalid-option'
+  | 'value-too-large'
+  | 'codec'
+  | 'closed'
+  | 'unavailable';
+
+/** A KV store refused an operation before writing anything; `reason` says why. */
+export class KvError extends FlavorkitError {
+  readonly reason: KvErrorReason;
+
+  constructor(
+    plugin: string,
+    reason: KvErrorReason,
+    message: string,
+    advice: string,
+    cause?: unknown,
+  ) {
+    super('FK_KV', `kv store "${plugin}": ${message}`, { plugin, advice, cause });
+    this.reason = reason;
   }
 }

@@ -1,6 +1,7 @@
 import { DuplicatePluginError, InvalidPluginError } from './errors.js';
-import { flavorFields, isFlavor, type PlugOptions } from './flavor.js';
-import { isPlugin, type Plugin } from './plugin.js';
+import { flavorFields, isFlavor } from './flavor.js';
+import { isPlugin, type NamedPlugin, type Plugin } from './plugin.js';
+import type { PlugOptions } from './vocabulary.js';
 
 /** A plugin found in a flavor tree, with where it was found. */
 export interface FoundPlugin {
@@ -11,13 +12,7 @@ export interface FoundPlugin {
   options: PlugOptions;
 }
 
-/** A plugin given to the agent directly, with its name and options. */
-export interface NamedPlugin extends PlugOptions {
-  name: string;
-  plugin: Plugin;
-  /** Where it came from, shown in errors and `agent.plugins`; default its list index. */
-  path?: string | undefined;
-}
+export type { NamedPlugin } from './plugin.js';
 
 const INJECTED = Symbol('flavorkit.injected');
 

@@ -1,12 +1,6 @@
-/** Options of `@Plug`. */
-export interface PlugOptions {
-  /** Name of the plugin in the agent; default: the field name. */
-  name?: string | undefined;
-  /** A failing optional plugin degrades the agent instead of stopping its start. */
-  optional?: boolean | undefined;
-  /** Time limit in ms for each of this plugin's lifecycle calls; default: the agent's. */
-  timeout?: number | undefined;
-}
+import type { PlugOptions } from './vocabulary.js';
+
+export type { PlugOptions } from './vocabulary.js';
 
 /** One decorated field of a flavor class. */
 export type FlavorField =

@@ -1,13 +1,16 @@
 import 'reflect-metadata';
 
 export { Agent } from './agent.js';
-export type { AgentOptions, AgentState, AgentStatus, PluginInfo, PluginState } from './agent.js';
+export { logPrinter } from './printer.js';
+export type { Printer, PrinterSource } from './printer.js';
+export type { AgentOptions } from './agent.js';
+export { AGENT_STATES, PHASES, PLUGIN_STATES } from './vocabulary.js';
+export type { AgentState, AgentStatus, PluginInfo, PluginState } from './vocabulary.js';
 export type { AgentEventName, AgentEvents, AgentListener } from './events.js';
 export { Embed, Flavor, Plug } from './flavor.js';
 export type { PlugOptions } from './flavor.js';
-export type { NamedPlugin } from './flatten.js';
 export { isPlugin } from './plugin.js';
-export type { AgentView, InitContext, Phase, Plugin } from './plugin.js';
+export type { AgentView, InitContext, NamedPlugin, Phase, Plugin } from './plugin.js';
 export {
   AgentStateError,
   AgentStopError,
@@ -16,13 +19,17 @@ export {
   DuplicatePluginError,
   FlavorkitError,
   InvalidPluginError,
+  KvError,
   LoaderError,
   ManifestError,
   PluginStartError,
+  PluginStopError,
   PluginTimeoutError,
   TestSetupError,
+  toError,
 } from './errors.js';
-export type { ConfigIssue, ErrorCode } from './errors.js';
+export type { ConfigIssue, ErrorCode, KvErrorReason } from './errors.js';
+export { setTimer, timeLimit, withTimeout } from './limits.js';
 export { Setting } from './config/setting.js';
 export type { SettingOptions } from './config/setting.js';
 export { loadConfig, redacted } from './config/load.js';
@@ -30,6 +37,11 @@ export type { ConfigClass, ConfigSources } from './config/load.js';
 export { formatSettings } from './config/describe.js';
 export type { SettingDescription } from './config/describe.js';
 export { LogRegistry } from './logging/registry.js';
-export type { LogFormat, LogRegistryOptions, LoggerInfo } from './logging/registry.js';
+export type {
+  LogFormat,
+  LogLineEvent,
+  LogRegistryOptions,
+  LoggerInfo,
+} from './logging/registry.js';
 export { LOG_LEVELS, isLogLevel } from './logging/logger.js';
 export type { LogFields, LogLevel, Logger } from './logging/logger.js';

@@ -1,8 +1,9 @@
-import type { AgentStatus, PluginInfo } from './agent.js';
 import type { Container } from 'inversify';
 import type { AgentEventName, AgentListener } from './events.js';
-import type { NamedPlugin } from './flatten.js';
 import type { Logger } from './logging/logger.js';
+import type { AgentStatus, PluginInfo, PlugOptions } from './vocabulary.js';
+
+export type { Phase } from './vocabulary.js';
 
 /** What a plugin can see of the agent running it. */
 export interface AgentView {
@@ -52,8 +53,13 @@ export interface Plugin {
   close?(): void | Promise<void>;
 }
 
-/** The four lifecycle phases, in start order. */
-export type Phase = 'init' | 'afterInit' | 'beforeClose' | 'close';
+/** A plugin given to the agent directly, with its name and options. */
+export interface NamedPlugin extends PlugOptions {
+  name: string;
+  plugin: Plugin;
+  /** Where it came from, shown in errors and `agent.plugins`; default its list index. */
+  path?: string | undefined;
+}
 
 /** True when `value` looks like a plugin: an object with an `init` method. */
 export function isPlugin(value: unknown): value is Plugin {

@@ -1,5 +1,6 @@
 import { toError } from './errors.js';
-import type { Logger } from './logging/logger.js';
+import type { AgentEvents } from './events.js';
+import { setTimer } from './limits.js';
 
 /** What `runUntilSignal` drives. */
 export interface Runnable {
@@ -7,50 +8,76 @@ export interface Runnable {
   stop(): Promise<void>;
   /** True while a start is in progress, so that a signal can stop it. */
   starting(): boolean;
+  /** Reports what happens to the process, as agent events. */
+  emit<E extends 'signal' | 'fault' | 'exiting'>(name: E, event: AgentEvents[E]): void;
 }
 
 /**
- * Starts, waits for one of `signals`, stops, and sets `process.exitCode` to 1
- * when the start or the stop failed. A signal during the start stops it; a
- * second signal while stopping exits at once.
+ * How long a run that failed waits for the process to end by itself before it
+ * ends it, so that a timer left by a plugin that timed out cannot hold it open.
  */
-export async function runUntilSignal(
-  target: Runnable,
-  signals: NodeJS.Signals[],
-  log: Logger,
-): Promise<void> {
+const EXIT_GRACE_MS = 500;
+
+/**
+ * Owns the process for an agent: starts, waits for one of `signals`, stops.
+ * The exit code is 1 when the start or the stop failed, or when an unhandled
+ * rejection or uncaught exception (logged, then answered with a graceful stop)
+ * happened; after a failure the process ends even if something still holds it
+ * open. A signal during the start stops it; a second signal while stopping
+ * exits at once.
+ */
+export async function runUntilSignal(target: Runnable, signals: NodeJS.Signals[]): Promise<void> {
   let signalled: (() => void) | undefined;
   const stopWanted = new Promise<void>((resolve) => (signalled = resolve));
   let received = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    received += 1;
-    if (received > 1) {
-      log.error(`${signal} received again while stopping: exiting now`);
-      process.exit(1);
-    }
-    log.info(`${signal} received: stopping`);
+  let failed = false;
+  const requestStop = (): void => {
     signalled?.();
     if (target.starting()) void target.stop().catch(() => undefined);
   };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    received += 1;
+    target.emit('signal', { signal, again: received > 1 });
+    if (received > 1) process.exit(1);
+    requestStop();
+  };
+  const onFault =
+    (kind: 'unhandledRejection' | 'uncaughtException') =>
+    (err: unknown): void => {
+      target.emit('fault', { kind, error: toError(err) });
+      failed = true;
+      requestStop();
+    };
+  const onRejection = onFault('unhandledRejection');
+  const onException = onFault('uncaughtException');
+  const onExit = (code: number): void => target.emit('exiting', { code });
   for (const signal of signals) process.on(signal, onSignal);
+  process.on('unhandledRejection', onRejection);
+  process.on('uncaughtException', onException);
+  process.once('exit', onExit);
   try {
     try {
       await target.start();
     } catch {
-      if (received === 0) process.exitCode = 1;
+      if (received === 0) failed = true;
       return;
     }
     // signal listeners alone do not keep Node running: hold the process open until one arrives
     const keepAlive = setInterval(() => undefined, 1 << 30);
     await stopWanted.finally(() => clearInterval(keepAlive));
-    try {
-      await target.stop();
-    } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      log.error(toError(err).message, typeof code === 'string' ? { code } : {});
-      process.exitCode = 1;
-    }
+    // a failed stop was announced by the agent's `stopped` event; here it only sets the exit code
+    failed =
+      (await target.stop().then(
+        () => false,
+        () => true,
+      )) || failed;
   } finally {
     for (const signal of signals) process.off(signal, onSignal);
+    process.off('unhandledRejection', onRejection);
+    process.off('uncaughtException', onException);
+    if (failed) {
+      process.exitCode = 1;
+      setTimer(EXIT_GRACE_MS, () => process.exit(1), true);
+    }
   }
 }

@@ -48,4 +48,35 @@ describe('agent.run() in a real process', () => {
     expect(child.output()).toContain('stopped');
     expect(code).toBe(0);
   });
+
+  it('exits 1 after a failed start even when a plugin that timed out left a timer', async () => {
+    const child = runTs(fixture, ['stray-timer']);
+    const { code } = await child.exited;
+    expect(code).toBe(1);
+    expect(child.output()).toContain('did not finish init within 100 ms');
+  });
+
+  it.each([
+    ['reject-later', 'unhandled rejection: lost write'],
+    ['throw-later', 'uncaught exception: handler crashed'],
+  ])(
+    'answers a fault after start (%s) with a log line, a graceful stop and exit 1',
+    async (mode, line) => {
+      const child = runTs(fixture, [mode]);
+      const { code } = await child.exited;
+      expect(code).toBe(1);
+      const out = child.output();
+      expect(out).toContain(line);
+      expect(out.indexOf('draining')).toBeGreaterThan(out.indexOf(line));
+      expect(out.indexOf('closed')).toBeGreaterThan(out.indexOf('draining'));
+      expect(out).toContain('process exiting with code 1');
+    },
+  );
+
+  it('logs that the process exits when a plugin calls process.exit', async () => {
+    const child = runTs(fixture, ['exit-in-plugin']);
+    const { code } = await child.exited;
+    expect(code).toBe(3);
+    expect(child.output()).toContain('process exiting with code 3');
+  });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   Agent,
   AgentStopError,
+  FlavorkitError,
   PluginStartError,
   PluginTimeoutError,
   type Plugin,
@@ -144,14 +145,18 @@ describe('stop', () => {
       (err: unknown) => err,
     );
     expect(error).toBeInstanceOf(AgentStopError);
-    expect(error).toBeInstanceOf(AggregateError);
+    expect(error).toBeInstanceOf(FlavorkitError);
     const stopError = error as AgentStopError;
     expect(stopError.code).toBe('FK_AGENT_STOP');
-    expect(stopError.errors.map((e) => (e as { plugin?: string }).plugin ?? e.message)).toEqual([
-      'throws beforeClose broke',
-      'throws close broke',
-      'hangs',
+    expect(stopError.errors.map((e) => [e.code, e.plugin, e.phase])).toEqual([
+      ['FK_PLUGIN_STOP', 'throws', 'beforeClose'],
+      ['FK_PLUGIN_STOP', 'throws', 'close'],
+      ['FK_PLUGIN_STOP', 'hangs', 'close'],
     ]);
+    expect(stopError.errors[2]!.cause).toBeInstanceOf(PluginTimeoutError);
+    expect(stopError.message).toContain('throws beforeClose: throws beforeClose broke');
+    expect(stopError.message).toContain('throws close: throws close broke');
+    expect(stopError.message).toMatch(/hangs close: .*did not finish close within 30 ms/);
     expect(j.calls).toEqual([
       'd.beforeClose',
       'throws.beforeClose',

@@ -1,6 +1,7 @@
 import { mockPlugin, testAgent } from 'flavorkit/testing';
 import { describe, expect, it } from 'vitest';
 import { NotesFlavor } from './flavor.js';
+import { NoteReader } from './reader.js';
 import type { Note } from './storage.js';
 
 /** An in-memory stand-in for the file storage. */
@@ -64,5 +65,35 @@ describe('notes service', () => {
       plugin: 'storage',
     });
     expect(broken.calls).toEqual(['init']);
+  });
+
+  it('runs without diagnostics and metrics, with an extra plugin appended', async () => {
+    const extra = mockPlugin();
+    const t = await testAgent(new NotesFlavor(), {
+      swap: { storage: memoryStorage() },
+      remove: ['rpc.diagnostics', 'prometheus'], // field paths or names
+      add: { extra }, // appended, by name
+    });
+
+    const names = t.agent.plugins.map((p) => p.name);
+    expect(names).not.toContain('diagnostics');
+    expect(names).not.toContain('prometheus');
+    expect(names.at(-1)).toBe('extra');
+    expect(extra.calls).toEqual(['init', 'afterInit']);
+    expect((await t.request('GET', '/metrics')).status).toBe(404);
+  });
+
+  it('hands plugins to application components through the container, and re-binds them', async () => {
+    const t = await testAgent(new NotesFlavor(), {
+      swap: { storage: memoryStorage([{ id: 'a', text: 'buy milk' }]) },
+    });
+
+    t.agent.container.bind(NoteReader).toSelf();
+    expect(await t.agent.container.get(NoteReader).text('a')).toBe('buy milk');
+
+    t.agent.container
+      .rebind('storage')
+      .toConstantValue(memoryStorage([{ id: 'a', text: 'from a re-bound storage' }]));
+    expect(await t.agent.container.get(NoteReader).text('a')).toBe('from a re-bound storage');
   });
 });

@@ -1,6 +1,7 @@
 import type { AgentView, InitContext, Plugin } from '../../src/index.js';
 import type { HttpHandlers } from '../http/index.js';
 import type { StatusReporter } from '../status-check/index.js';
+import type { TaskInfo } from '../tasks/index.js';
 import { renderPage } from './page.js';
 import { buildReport } from './report.js';
 
@@ -12,12 +13,15 @@ export { buildReport, type DiagnosticsReport, type TimelineBar } from './report.
  * graph; `GET /diagnostics.json`: the same data. Both are admin routes.
  */
 export class DiagnosticsPlugin implements Plugin {
-  deps!: { http: HttpHandlers; status: StatusReporter };
+  deps!: { http: HttpHandlers; status: StatusReporter; tasks?: { list(): TaskInfo[] } };
   private agent?: AgentView | undefined;
 
   init(ctx: InitContext): void {
     this.agent = ctx.agent;
-    const report = () => buildReport(this.agent!, this.deps.status.agentStatus());
+    const report = () => ({
+      ...buildReport(this.agent!, this.deps.status.agentStatus()),
+      ...(this.deps.tasks ? { tasks: this.deps.tasks.list() } : {}),
+    });
     this.deps.http.admin.get('/diagnostics.json', (_req, res) => {
       res.json(report());
     });

@@ -1,7 +1,10 @@
+import type { AgentState, PluginState } from '../../src/index.js';
 import type { DiagnosticsReport } from './report.js';
 
-const COLOURS: Record<string, string> = {
+/** A colour for every plugin and agent state (the status check's health states are among them). */
+const COLOURS: Record<PluginState | AgentState, string> = {
   ok: '#2e7d32',
+  degraded: '#ef6c00',
   starting: '#f9a825',
   stopping: '#f9a825',
   error: '#c62828',
@@ -10,6 +13,10 @@ const COLOURS: Record<string, string> = {
   stopped: '#616161',
   idle: '#9e9e9e',
 };
+
+function colourOf(state: string): string {
+  return (COLOURS as Record<string, string | undefined>)[state] ?? '#9e9e9e';
+}
 
 /** Escapes text for HTML and SVG. */
 export function escape(text: string): string {
@@ -24,7 +31,7 @@ export function renderPage(report: DiagnosticsReport): string {
       const error = p.healthError ?? p.error;
       return `<tr class="plugin" data-plugin="${escape(p.name)}">
   <td>${escape(p.name)}</td><td><code>${escape(p.path)}</code></td>
-  <td><span class="state" style="background:${COLOURS[state] ?? '#9e9e9e'}">${escape(state)}</span>${p.optional ? ' <small>optional</small>' : ''}</td>
+  <td><span class="state" style="background:${colourOf(state)}">${escape(state)}</span>${p.optional ? ' <small>optional</small>' : ''}</td>
   <td class="num">${p.timings.init === undefined ? '' : p.timings.init.toFixed(2)}</td>
   <td>${p.dependsOn.map(escape).join(', ')}</td>
   <td>${error ? escape(error) : ''}</td></tr>`;
@@ -40,7 +47,7 @@ table{border-collapse:collapse;margin-bottom:24px}td,th{padding:4px 10px;border-
 h2{margin-top:28px}svg text{font:12px system-ui,sans-serif}
 </style></head><body>
 <h1>${escape(report.agent.name)} <small>${escape(report.agent.label)}</small></h1>
-<p>State: <span class="state" id="agent-state" style="background:${COLOURS[report.agent.state] ?? '#2e7d32'}">${escape(report.agent.state)}</span>
+<p>State: <span class="state" id="agent-state" style="background:${colourOf(report.agent.state)}">${escape(report.agent.state)}</span>
  · ${report.plugins.length} plugins · <a href="diagnostics.json">JSON</a></p>
 <h2>Plugins</h2>
 <table id="plugins"><thead><tr><th>plugin</th><th>path</th><th>state</th><th>init ms</th><th>depends on</th><th>error</th></tr></thead>
@@ -51,6 +58,7 @@ ${rows}
 ${renderTimeline(report)}
 <h2>Dependencies</h2>
 ${renderGraph(report)}
+${renderTasks(report)}
 </body></html>`;
 }
 
@@ -99,7 +107,7 @@ function renderGraph(report: DiagnosticsReport): string {
   );
   const nodes = [...at].map(([name, { x, y }]) => {
     const p = byName.get(name)!;
-    const colour = COLOURS[p.health ?? p.state] ?? '#9e9e9e';
+    const colour = colourOf(p.health ?? p.state);
     return `<g class="node" data-plugin="${escape(name)}"><rect x="${x}" y="${y}" width="${box.w}" height="${box.h}" rx="4" fill="#fff" stroke="${colour}" stroke-width="2"/>
 <text x="${x + 8}" y="${y + 18}">${escape(name)}</text></g>`;
   });
@@ -110,4 +118,20 @@ function renderGraph(report: DiagnosticsReport): string {
 ${edges.join('\n')}
 ${nodes.join('\n')}
 </svg>`;
+}
+
+function renderTasks(report: DiagnosticsReport): string {
+  if (!report.tasks) return '';
+  const rows = report.tasks
+    .map(
+      (t) =>
+        `<tr class="task"><td>${escape(t.name)}</td><td>${escape(t.state)}</td><td class="num">${Math.round(t.progress * 100)}%</td>` +
+        `<td class="num">${t.durationMs ?? ''}</td><td>${escape(t.error ?? t.note ?? '')}</td></tr>`,
+    )
+    .join('\n');
+  return `<h2>Tasks</h2>
+<table id="tasks"><thead><tr><th>task</th><th>state</th><th>progress</th><th>ms</th><th>error or note</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>`;
 }

@@ -1,5 +1,6 @@
 import type { AgentView, PluginInfo } from '../../src/index.js';
 import type { AgentHealth } from '../status-check/index.js';
+import type { TaskInfo } from '../tasks/index.js';
 
 /** One bar of the start-up timeline. */
 export interface TimelineBar {
@@ -15,22 +16,23 @@ export interface DiagnosticsReport {
   agent: { name: string; label: string; state: string };
   plugins: Array<PluginInfo & { health?: string | undefined; healthError?: string | undefined }>;
   timeline: TimelineBar[];
+  /** The tasks plugin's tasks, when one is wired. */
+  tasks?: TaskInfo[];
 }
 
 /**
- * Gathers the report. Calls run one after another and each duration runs from
- * the end of the previous call, so the bars are laid end to end.
+ * Gathers the report. Each bar begins when its call began, so calls that ran
+ * together (`AgentOptions.concurrency`) overlap in time, each on its own row.
  */
 export function buildReport(agent: AgentView, health: AgentHealth): DiagnosticsReport {
   const plugins = agent.plugins;
   const timeline: TimelineBar[] = [];
-  let at = 0;
   for (const phase of ['init', 'afterInit'] as const) {
     for (const p of plugins) {
       const durationMs = p.timings[phase];
-      if (durationMs === undefined) continue;
-      timeline.push({ plugin: p.name, phase, startMs: at, durationMs });
-      at += durationMs;
+      const startMs = p.began[phase];
+      if (durationMs === undefined || startMs === undefined) continue;
+      timeline.push({ plugin: p.name, phase, startMs, durationMs });
     }
   }
   return {

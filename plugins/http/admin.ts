@@ -40,12 +40,41 @@ export function adminAccess(
     : { allowed: false, status: 403, reason: 'the admin token does not match' };
 }
 
-/** Express middleware enforcing `adminAccess`. */
-export function adminGuard(token: () => string | undefined) {
+/**
+ * An extra way into admin routes, consulted before the static token: resolves
+ * true to let the request in (e.g. a JWT with an admin role), false to fall back.
+ */
+export type AdminAuthorizer = (authorization: string) => boolean | Promise<boolean>;
+
+/** What a plugin uses to add an `AdminAuthorizer` to a server's admin routes. */
+export interface AdminAuthorization {
+  authorizeAdmin(authorizer: AdminAuthorizer | undefined): void;
+}
+
+/** Express middleware enforcing `adminAccess`, after asking the authorizer if there is one. */
+export function adminGuard(
+  token: () => string | undefined,
+  authorizer: () => AdminAuthorizer | undefined = () => undefined,
+) {
   return (req: Request, res: Response, next: NextFunction): void => {
+    const authorize = authorizer();
+    const header = req.headers.authorization;
+    if (authorize && header) {
+      Promise.resolve()
+        .then(() => authorize(header))
+        .then(
+          (ok) => (ok ? next() : staticAccess(req, res, next)),
+          () => staticAccess(req, res, next),
+        );
+      return;
+    }
+    staticAccess(req, res, next);
+  };
+
+  function staticAccess(req: Request, res: Response, next: NextFunction): void {
     const decision = adminAccess(req.socket.remoteAddress, req.headers.authorization, token());
     if (decision.allowed) return next();
     if (decision.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
     res.status(decision.status).json({ error: decision.reason });
-  };
+  }
 }

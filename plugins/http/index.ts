@@ -3,10 +3,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { InitContext, Logger, Plugin } from '../../src/index.js';
-import { adminGuard } from './admin.js';
+import { type AdminAuthorization, type AdminAuthorizer, adminGuard } from './admin.js';
 import { HttpConfig } from './config.js';
 
 export { adminAccess, isLoopback, type AdminDecision } from './admin.js';
+export type { AdminAuthorization, AdminAuthorizer } from './admin.js';
 export { HttpConfig } from './config.js';
 
 /** One answered request, as observers (metrics, access logs) see it. */
@@ -16,6 +17,8 @@ export interface RequestRecord {
   route: string;
   status: number;
   durationMs: number;
+  /** The request's `x-request-id` header, or the response's, when there is one. */
+  requestId?: string;
 }
 
 /** Route registration for routes that only administrators may call. */
@@ -47,7 +50,7 @@ export interface HttpHandlers extends AdminRoutes {
  * start), answers from `afterInit` on (503 before), and in `beforeClose` stops
  * accepting and lets in-flight requests finish within the drain limit.
  */
-export class HttpPlugin implements Plugin, HttpHandlers {
+export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
   static readonly configClass = HttpConfig;
   private readonly app = express();
   private readonly listeners = new Set<(record: RequestRecord) => void>();
@@ -63,7 +66,11 @@ export class HttpPlugin implements Plugin, HttpHandlers {
     delete: (path, ...h) => void this.app.delete(path, this.guard, ...h),
   };
 
-  private readonly guard = adminGuard(() => this.config.adminToken);
+  private adminAuthorizer?: AdminAuthorizer | undefined;
+  private readonly guard = adminGuard(
+    () => this.config.adminToken,
+    () => this.adminAuthorizer,
+  );
   private parseJson?: RequestHandler | undefined;
 
   constructor() {
@@ -149,6 +156,16 @@ export class HttpPlugin implements Plugin, HttpHandlers {
     return () => this.listeners.delete(listener);
   }
 
+  /** Lets another plugin (e.g. auth) admit requests to admin routes besides the static token. */
+  authorizeAdmin(authorizer: AdminAuthorizer | undefined): void {
+    this.adminAuthorizer = authorizer;
+  }
+
+  /** The underlying Node server, once initialised: for protocols that upgrade (WebSocket). */
+  nodeServer(): Server | undefined {
+    return this.server;
+  }
+
   address(): { host: string; port: number } {
     const address = this.server?.address() as AddressInfo | null | undefined;
     if (!address)
@@ -177,11 +194,13 @@ export class HttpPlugin implements Plugin, HttpHandlers {
     const record: RequestRecord = {
       method: req.method,
       route: req.route
-        ? joinRoute(req.baseUrl, (req.route as { path: string }).path)
+        ? joinRoute(req.baseUrl ?? '', (req.route as { path: string }).path)
         : '<unmatched>',
       status: response.statusCode,
       durationMs: clock.now() - began,
     };
+    const requestId = req.headers['x-request-id'] ?? response.getHeader('x-request-id');
+    if (typeof requestId === 'string') record.requestId = requestId;
     for (const listener of this.listeners) listener(record);
   };
 

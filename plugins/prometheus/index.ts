@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AGENT_STATES, PLUGIN_STATES } from '../../src/index.js';
 import type { AgentView, InitContext, Plugin } from '../../src/index.js';
 import type { HttpHandlers } from '../http/index.js';
 
@@ -8,9 +9,6 @@ export interface Metrics {
 }
 
 type Label = 'method' | 'route' | 'status';
-
-const PLUGIN_STATES = ['idle', 'starting', 'ok', 'failed', 'skipped', 'stopping', 'stopped'];
-const AGENT_STATES = ['idle', 'starting', 'ok', 'degraded', 'error', 'stopping', 'stopped'];
 
 /**
  * `GET /metrics` in the Prometheus text format: Node process metrics, HTTP

@@ -1,5 +1,5 @@
+import { setTimer, timeLimit, withTimeout } from '../../src/index.js';
 import type { AgentView, InitContext, Plugin, PluginInfo } from '../../src/index.js';
-import { withTimeout } from '../../src/limits.js';
 
 /** Health of one plugin as the status check sees it. */
 export type HealthState = 'starting' | 'ok' | 'error' | 'stopping' | 'stopped';
@@ -35,9 +35,9 @@ export type Probe = () => void | Promise<void>;
 
 /** How often and how long a probe runs. */
 export interface ProbeOptions {
-  /** Ms between runs; default 10 000. */
+  /** Ms between runs; default 10 000; `0` or `Infinity`: only when `probe()` is called. */
   interval?: number | undefined;
-  /** Ms a run may take before it counts as failed; default 5 000. */
+  /** Ms a run may take before it counts as failed; default 5 000; `0` or `Infinity`: no limit. */
   timeout?: number | undefined;
 }
 
@@ -63,7 +63,8 @@ interface RegisteredProbe {
   probe: Probe;
   interval: number;
   timeout: number;
-  timer?: NodeJS.Timeout | undefined;
+  /** Cancels the next scheduled run. */
+  cancel?: (() => void) | undefined;
 }
 
 /**
@@ -101,7 +102,7 @@ export class StatusCheckPlugin implements Plugin, StatusReporter {
 
   beforeClose(): void {
     this.serving = false;
-    for (const registered of this.probes.values()) clearTimeout(registered.timer);
+    for (const registered of this.probes.values()) registered.cancel?.();
   }
 
   close(): void {
@@ -116,11 +117,11 @@ export class StatusCheckPlugin implements Plugin, StatusReporter {
 
   register(plugin: string, probe: Probe, options: ProbeOptions = {}): void {
     const previous = this.probes.get(plugin);
-    if (previous) clearTimeout(previous.timer);
+    if (previous) previous.cancel?.();
     this.probes.set(plugin, {
       probe,
-      interval: options.interval ?? 10_000,
-      timeout: options.timeout ?? 5_000,
+      interval: timeLimit(options.interval ?? 10_000, 'probe interval', plugin),
+      timeout: timeLimit(options.timeout ?? 5_000, 'probe timeout', plugin),
     });
     if (this.serving) this.schedule(plugin);
   }
@@ -152,13 +153,16 @@ export class StatusCheckPlugin implements Plugin, StatusReporter {
 
   private schedule(plugin: string): void {
     const registered = this.probes.get(plugin)!;
-    clearTimeout(registered.timer);
-    registered.timer = setTimeout(() => {
-      void this.probe(plugin).then(() => {
-        if (this.serving && this.probes.get(plugin) === registered) this.schedule(plugin);
-      });
-    }, registered.interval);
-    registered.timer.unref();
+    registered.cancel?.();
+    registered.cancel = setTimer(
+      registered.interval,
+      () => {
+        void this.probe(plugin).then(() => {
+          if (this.serving && this.probes.get(plugin) === registered) this.schedule(plugin);
+        });
+      },
+      true,
+    );
   }
 
   private set(plugin: string, state: HealthState, optional: boolean, error?: string): void {
@@ -177,7 +181,7 @@ export class StatusCheckPlugin implements Plugin, StatusReporter {
   private remove(plugin: string): void {
     if (!this.table.delete(plugin)) return;
     const registered = this.probes.get(plugin);
-    if (registered) clearTimeout(registered.timer);
+    if (registered) registered.cancel?.();
     this.probes.delete(plugin);
     this.recompute();
   }

@@ -18,6 +18,13 @@ export interface LogRegistryOptions {
   stream?: NodeJS.WritableStream | undefined;
 }
 
+/** A line as observers of the registry see it (written lines only). */
+export interface LogLineEvent {
+  level: LogLevel;
+  logger: string;
+  message: string;
+}
+
 /** A logger's name and its effective level. */
 export interface LoggerInfo {
   name: string;
@@ -36,6 +43,7 @@ export class LogRegistry {
   private winston!: Winston;
   private stream: NodeJS.WritableStream = process.stdout;
   private format: LogFormat = 'auto';
+  private readonly observers = new Set<(line: LogLineEvent) => void>();
 
   constructor(options: LogRegistryOptions = {}) {
     this.configure(options);
@@ -67,6 +75,7 @@ export class LogRegistry {
       const write = (level: LogLevel) => (message: string, fields?: LogFields) => {
         if (this.enabled(name, level)) {
           this.winston.log({ ...fields, level, message, agent: this.agent, logger: name });
+          for (const observer of this.observers) observer({ level, logger: name, message });
         }
       };
       logger = {
@@ -79,6 +88,12 @@ export class LogRegistry {
       this.loggers.set(name, logger);
     }
     return logger;
+  }
+
+  /** Observes every line written, e.g. to keep recent ones; returns an unsubscribe function. */
+  onLine(observer: (line: LogLineEvent) => void): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
   }
 
   /** Sets the level of one logger, or of all without their own when `name` is `*`. */

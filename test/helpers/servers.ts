@@ -106,8 +106,8 @@ async function startOwn(name: string, spec: Spec): Promise<OwnServer> {
   };
 }
 
-/** A Redis server of the test's own, without persistence. */
-export function ownRedis(): Promise<OwnServer> {
+/** A Redis server of the test's own, without persistence; `args` are added to its command line. */
+export function ownRedis(args: string[] = []): Promise<OwnServer> {
   return startOwn('redis', {
     command: (dir, port) => ({
       file: 'redis-server',
@@ -122,6 +122,7 @@ export function ownRedis(): Promise<OwnServer> {
         'no',
         '--dir',
         dir,
+        ...args,
       ],
     }),
   });

@@ -1,0 +1,181 @@
+// Messages per second and publish-to-handler latency of the events plugin: the memory
+// backend, then NATS JetStream through the plugin against the raw NATS client, in one run.
+// `npm run bench:events` (NATS on 127.0.0.1:4222, or BENCH_NATS=host:port).
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import { connect } from '@nats-io/transport-node';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Agent } from '../src/index.js';
+import { EventsPlugin } from '../plugins/events/index.js';
+
+const N = Number(process.env.BENCH_MESSAGES ?? 20_000);
+const BATCH = 500;
+const LATENCY_SAMPLES = 2_000;
+const NATS = process.env.BENCH_NATS ?? '127.0.0.1:4222';
+
+interface Result {
+  label: string;
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+/** Publish-to-handler latency without a backlog: one message at a time, each awaited. */
+async function oneByOne(
+  publish: (sentAt: number) => Promise<unknown>,
+  subscribe: (seen: (sentAt: number) => void) => Promise<unknown>,
+): Promise<number[]> {
+  const latencies: number[] = [];
+  let next: (() => void) | undefined;
+  await subscribe((sentAt) => {
+    latencies.push(performance.now() - sentAt);
+    next?.();
+  });
+  for (let i = 0; i < LATENCY_SAMPLES; i++) {
+    const handled = new Promise<void>((resolve) => (next = resolve));
+    await publish(performance.now());
+    await handled;
+  }
+  return latencies;
+}
+
+function summary(label: string, ms: number, latencies: number[]): Result {
+  // throughput from the batched run; latency from the one-at-a-time run
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
+  return { label, perSecond: (N / ms) * 1000, p50: at(0.5), p99: at(0.99) };
+}
+
+/** Publishes N messages in batches and waits until the handler has seen them all. */
+async function drive(
+  publish: (sentAt: number) => Promise<unknown>,
+  handled: { count: number; done: Promise<void> },
+): Promise<number> {
+  const began = performance.now();
+  for (let sent = 0; sent < N; sent += BATCH) {
+    await Promise.all(
+      Array.from({ length: Math.min(BATCH, N - sent) }, () => publish(performance.now())),
+    );
+  }
+  await handled.done;
+  return performance.now() - began;
+}
+
+function counter() {
+  let resolve!: () => void;
+  const state = {
+    count: 0,
+    done: new Promise<void>((r) => (resolve = r)),
+    latencies: [] as number[],
+  };
+  return {
+    state,
+    seen(sentAt: number) {
+      state.latencies.push(performance.now() - sentAt);
+      if (++state.count === N) resolve();
+    },
+  };
+}
+
+async function viaPlugin(label: string, config: Record<string, unknown>): Promise<Result> {
+  const events = new EventsPlugin();
+  const agent = new Agent([{ name: 'events', plugin: events }], {
+    name: 'bench',
+    config: { events: { prefetch: 256, ...config } },
+    env: {},
+    log: { level: 'error' },
+  } as ConstructorParameters<typeof Agent>[1]);
+  await agent.start();
+  const c = counter();
+  await events.subscribe<number>('bench.msgs', (e) => c.seen(e.data), {
+    group: 'bench',
+    concurrency: 64,
+  });
+  const ms = await drive((t) => events.publish('bench.msgs', t), c.state);
+  const latencies = await oneByOne(
+    (t) => events.publish('bench.one', t),
+    (seen) => events.subscribe<number>('bench.one', (e) => seen(e.data), { group: 'bench' }),
+  );
+  await agent.stop();
+  return summary(label, ms, latencies);
+}
+
+async function rawNats(prefix: string): Promise<Result> {
+  const nc = await connect({ servers: NATS });
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.add({ name: prefix, subjects: [`${prefix}.>`] });
+  await jsm.consumers.add(prefix, {
+    durable_name: 'bench',
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.New,
+    filter_subject: `${prefix}.msgs`,
+  });
+  const js = jetstream(nc);
+  const c = counter();
+  const consumer = await js.consumers.get(prefix, 'bench');
+  const messages = await consumer.consume({
+    max_messages: 256,
+    callback: (m) => {
+      c.seen(m.json<number>());
+      m.ack();
+    },
+  });
+  const ms = await drive(
+    (t) => js.publish(`${prefix}.msgs`, JSON.stringify(t), { msgID: randomUUID() }),
+    c.state,
+  );
+  await jsm.consumers.add(prefix, {
+    durable_name: 'one',
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.New,
+    filter_subject: `${prefix}.one`,
+  });
+  let oneMessages: Awaited<ReturnType<typeof consumer.consume>> | undefined;
+  const latencies = await oneByOne(
+    (t) => js.publish(`${prefix}.one`, JSON.stringify(t), { msgID: randomUUID() }),
+    async (seen) => {
+      oneMessages = await (
+        await js.consumers.get(prefix, 'one')
+      ).consume({
+        max_messages: 256,
+        callback: (m) => {
+          m.ack();
+          seen(m.json<number>());
+        },
+      });
+    },
+  );
+  await oneMessages?.close();
+  await messages.close();
+  await jsm.streams.delete(prefix);
+  await nc.close();
+  return summary('NATS, raw client', ms, latencies);
+}
+
+async function cleanup(prefix: string): Promise<void> {
+  const nc = await connect({ servers: NATS });
+  await (await jetstreamManager(nc)).streams.delete(prefix).catch(() => false);
+  await nc.close();
+}
+
+const results: Result[] = [await viaPlugin('memory, plugin', {})];
+const raw = await rawNats(`bench_raw_${Date.now()}`);
+const prefix = `bench_plugin_${Date.now()}`;
+const plugin = await viaPlugin('NATS, plugin', { url: `nats://${NATS}`, prefix });
+await cleanup(prefix);
+results.push(raw, plugin);
+
+console.log(
+  `msgs/s: ${N} messages published in batches of ${BATCH}; latency: ${LATENCY_SAMPLES} messages one at a time`,
+);
+console.log('backend            msgs/s   p50 ms   p99 ms');
+for (const r of results) {
+  console.log(
+    `${r.label.padEnd(18)} ${r.perSecond.toFixed(0).padStart(7)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)}`,
+  );
+}
+const ratio = plugin.perSecond / raw.perSecond;
+console.log(
+  `NATS through the plugin: ${(ratio * 100).toFixed(0)}% of the raw client (target >= 90%)`,
+);

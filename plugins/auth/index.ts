@@ -1,0 +1,152 @@
+import type { Metadata } from '@grpc/grpc-js';
+import type { RequestHandler, Response } from 'express';
+import { ConfigError, type InitContext, type Plugin } from '../../src/index.js';
+import { importPeer } from '../../src/peer.js';
+import type { GrpcServices } from '../grpc/index.js';
+import type { AdminAuthorization } from '../http/index.js';
+import { AuthConfig } from './config.js';
+import { grpcGuard } from './grpc.js';
+import { httpClaims, httpGuard } from './http.js';
+import {
+  type AccessRule,
+  type Claims,
+  claimList,
+  type CompiledRule,
+  compileRules,
+  type Decision,
+  findRule,
+  permits,
+  type Target,
+} from './rules.js';
+import { TokenRefused, type Verify, verifier } from './verify.js';
+
+export { AuthConfig } from './config.js';
+export type { AccessRule, Claims, Decision, Target } from './rules.js';
+
+/** The health and reflection services stay callable without a token. */
+const BUILT_IN: AccessRule[] = [
+  { match: '/grpc.health.v1.Health/*', public: true },
+  { match: '/grpc.reflection.v1.ServerReflection/*', public: true },
+  { match: '/grpc.reflection.v1alpha.ServerReflection/*', public: true },
+];
+
+const BUILT_IN_COMPILED = compileRules(BUILT_IN);
+
+/** What dependents and applications use of the auth plugin. */
+export interface Authenticator {
+  /** Verifies an `Authorization: Bearer <jwt>` value; rejects with a reason safe to show. */
+  authenticate(authorization: string | undefined): Promise<Claims>;
+  /** Applies the access rules to a target and a caller's `Authorization` value. */
+  decide(target: Target, authorization: string | undefined): Promise<Decision>;
+  /** Replaces the access rules while serving; throws, keeping the old ones, when a rule is bad. */
+  setRules(rules: AccessRule[]): void;
+  /** The access rules in force. */
+  rules(): AccessRule[];
+  /** Express middleware applying the rules; mount it where routes need protection. */
+  readonly middleware: RequestHandler;
+  /** The claims verified for an HTTP response's request or a gRPC call's metadata. */
+  claimsOf(from: Response | Metadata): Claims | undefined;
+}
+
+/**
+ * JWT verification with jose and access rules by role and scope, the same for
+ * HTTP (a middleware) and gRPC (an interceptor, added when `deps.grpc` is
+ * wired). With `deps.http`, admin routes also accept a token with the admin role.
+ */
+export class AuthPlugin implements Plugin, Authenticator {
+  static readonly configClass = AuthConfig;
+  deps: { http?: AdminAuthorization; grpc?: GrpcServices } = {};
+  private config = new AuthConfig();
+  private verify?: Verify;
+  private compiled: CompiledRule[] = [];
+  private current: AccessRule[] = [];
+  private readonly grpcClaims = new WeakMap<Metadata, Claims>();
+  readonly middleware: RequestHandler = httpGuard((target, header) => this.decide(target, header));
+
+  async init(ctx: InitContext): Promise<void> {
+    const config = (this.config = ctx.config(AuthConfig));
+    if (
+      config.secret === undefined &&
+      config.jwksUrl === undefined &&
+      config.keyFiles.length === 0
+    ) {
+      throw new ConfigError(ctx.name, [
+        {
+          plugin: ctx.name,
+          setting: 'secret',
+          source: 'default',
+          message: 'set a secret, a jwksUrl or keyFiles: without a key no token can be verified',
+        },
+      ]);
+    }
+    try {
+      this.setRules(config.rules);
+    } catch (err) {
+      throw new ConfigError(ctx.name, [
+        {
+          plugin: ctx.name,
+          setting: 'rules',
+          source: 'configuration',
+          message: (err as Error).message,
+        },
+      ]);
+    }
+    const jose = await importPeer(ctx.name, 'jose', () => import('jose'));
+    this.verify = verifier(jose, config);
+    this.deps.http?.authorizeAdmin(async (header) => {
+      const claims = await this.authenticate(header).catch(() => undefined);
+      return (
+        claims !== undefined && claimList(claims, config.rolesClaim).includes(config.adminRole)
+      );
+    });
+    if (this.deps.grpc) {
+      const grpc = await importPeer(ctx.name, '@grpc/grpc-js', () => import('@grpc/grpc-js'));
+      this.deps.grpc.addInterceptor(
+        grpcGuard(grpc, (target, header) => this.decide(target, header), this.grpcClaims),
+      );
+    }
+  }
+
+  close(): void {
+    this.deps.http?.authorizeAdmin(undefined);
+  }
+
+  async authenticate(authorization: string | undefined): Promise<Claims> {
+    if (!this.verify) throw new Error('the auth plugin is not initialised');
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
+    if (!match) throw new TokenRefused('send Authorization: Bearer <token>');
+    return this.verify(match[1]!);
+  }
+
+  async decide(target: Target, authorization: string | undefined): Promise<Decision> {
+    const rule = findRule(this.compiled, target);
+    if (rule?.public || (!rule && this.config.unmatched === 'public')) return { allowed: true };
+    let claims: Claims;
+    try {
+      claims = await this.authenticate(authorization);
+    } catch (err) {
+      if (err instanceof TokenRefused) return { allowed: false, status: 401, reason: err.reason };
+      throw err;
+    }
+    const missing = permits(rule, claims, {
+      roles: this.config.rolesClaim,
+      scopes: this.config.scopesClaim,
+    });
+    return missing === undefined
+      ? { allowed: true, claims }
+      : { allowed: false, status: 403, reason: missing };
+  }
+
+  setRules(rules: AccessRule[]): void {
+    this.compiled = [...BUILT_IN_COMPILED, ...compileRules(rules)];
+    this.current = [...rules];
+  }
+
+  rules(): AccessRule[] {
+    return this.current;
+  }
+
+  claimsOf(from: Response | Metadata): Claims | undefined {
+    return 'locals' in from ? httpClaims(from) : this.grpcClaims.get(from);
+  }
+}

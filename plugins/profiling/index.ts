@@ -1,0 +1,122 @@
+import { Session } from 'node:inspector/promises';
+import { IsInt, Max, Min } from 'class-validator';
+import type { Response } from 'express';
+import { type InitContext, type Logger, type Plugin, Setting } from '../../src/index.js';
+import type { AdminRoutes } from '../http/index.js';
+
+/** Settings of the `profiling` plugin. */
+export class ProfilingConfig {
+  @Setting({ description: 'longest CPU profile in seconds that may be asked for' })
+  @IsInt()
+  @Min(1)
+  @Max(600)
+  maxSeconds = 60;
+
+  @Setting({ description: 'seconds a CPU profile lasts when the request does not say' })
+  @IsInt()
+  @Min(1)
+  @Max(600)
+  defaultSeconds = 10;
+}
+
+/**
+ * Admin-protected profiling through `node:inspector`, one at a time:
+ * `GET /debug/profile?seconds=N` answers a `.cpuprofile` (Chrome DevTools opens
+ * it) and `GET /debug/heap` a `.heapsnapshot`. A second request while one runs
+ * gets 409; stopping the agent ends a running profile early.
+ */
+export class ProfilingPlugin implements Plugin {
+  static readonly configClass = ProfilingConfig;
+  deps!: { http: { readonly admin: AdminRoutes } };
+  private config = new ProfilingConfig();
+  private log?: Logger;
+  private busy?: string | undefined;
+  private readonly stops = new Set<() => void>();
+
+  init(ctx: InitContext): void {
+    this.config = ctx.config(ProfilingConfig);
+    this.log = ctx.log;
+    const { admin } = this.deps.http;
+    admin.get('/debug/profile', (req, res) => {
+      const asked =
+        req.query.seconds === undefined ? this.config.defaultSeconds : Number(req.query.seconds);
+      if (!Number.isInteger(asked) || asked < 1 || asked > this.config.maxSeconds) {
+        res
+          .status(400)
+          .json({ error: `seconds must be a whole number from 1 to ${this.config.maxSeconds}` });
+        return;
+      }
+      this.exclusive(res, 'a CPU profile', () => this.cpuProfile(asked, res));
+    });
+    admin.get('/debug/heap', (_req, res) =>
+      this.exclusive(res, 'a heap snapshot', () => this.heapSnapshot(res)),
+    );
+  }
+
+  beforeClose(): void {
+    for (const stop of this.stops) stop();
+  }
+
+  /** Runs one profiling job at a time; answers 409 while another runs, 500 when it fails. */
+  private exclusive(res: Response, what: string, job: () => Promise<void>): void {
+    if (this.busy) {
+      res.status(409).json({ error: `${this.busy} is being taken; try again when it is done` });
+      return;
+    }
+    this.busy = what;
+    job()
+      .catch((err: unknown) => {
+        this.log?.error(`${what} failed: ${err instanceof Error ? err.message : String(err)}`);
+        if (!res.headersSent) res.status(500).json({ error: `${what} failed` });
+        else res.destroy();
+      })
+      .finally(() => (this.busy = undefined));
+  }
+
+  private async cpuProfile(seconds: number, res: Response): Promise<void> {
+    const session = new Session();
+    session.connect();
+    try {
+      await session.post('Profiler.enable');
+      await session.post('Profiler.start');
+      this.log?.info(`CPU profile for ${seconds} s started`);
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          clearTimeout(timer);
+          this.stops.delete(stop);
+          res.off('close', stop);
+          resolve();
+        };
+        const timer = setTimeout(stop, seconds * 1000);
+        this.stops.add(stop);
+        res.once('close', stop);
+      });
+      const { profile } = await session.post('Profiler.stop');
+      if (res.destroyed) return;
+      res.setHeader('Content-Disposition', `attachment; filename="cpu-${stamp()}.cpuprofile"`);
+      res.json(profile);
+    } finally {
+      session.disconnect();
+    }
+  }
+
+  private async heapSnapshot(res: Response): Promise<void> {
+    const session = new Session();
+    session.connect();
+    try {
+      res.setHeader('Content-Type', 'application/json');
+      res.setHeader('Content-Disposition', `attachment; filename="heap-${stamp()}.heapsnapshot"`);
+      session.on('HeapProfiler.addHeapSnapshotChunk', (message) => {
+        if (!res.destroyed) res.write(message.params.chunk);
+      });
+      await session.post('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+      res.end();
+    } finally {
+      session.disconnect();
+    }
+  }
+}
+
+function stamp(): string {
+  return new Date().toISOString().replace(/[:.]/g, '-');
+}

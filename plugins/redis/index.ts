@@ -1,0 +1,9 @@
+export { RedisConfig } from './config.js';
+export {
+  RedisPlugin,
+  type MessageHandler,
+  type RedisClient,
+  type RedisConnection,
+  type RedisDeps,
+  type SubscribeOptions,
+} from './plugin.js';

@@ -1,0 +1,3 @@
+import { eventsConformance } from './helpers/events-conformance.js';
+
+eventsConformance('the memory backend', () => ({}));
