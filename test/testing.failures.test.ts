@@ -48,5 +48,7 @@ it('fails a test that leaks a timer, swaps nothing or fails to close, naming the
   );
   const close = results['fails in close without looking']!;
   expect(close.status).toBe('failed');
-  expect(close.failureMessages.join('\n')).toMatch(/AgentStopError: .*store close: mock plugin failed in close/);
+  expect(close.failureMessages.join('\n')).toMatch(
+    /AgentStopError: .*store close: mock plugin failed in close/,
+  );
 });
