@@ -14,7 +14,8 @@ export type ErrorCode =
   | 'FK_MANIFEST'
   | 'FK_LOADER'
   | 'FK_TEST_SETUP'
-  | 'FK_KV';
+  | 'FK_KV'
+  | 'FK_TEST_LEAK';
 
 /** Fields shared by every flavorkit error. */
 export interface ErrorDetails {
@@ -150,6 +151,16 @@ export class LoaderError extends FlavorkitError {
 export class TestSetupError extends FlavorkitError {
   constructor(message: string) {
     super('FK_TEST_SETUP', message, { advice: 'Check the names and paths given to testAgent()' });
+  }
+}
+
+/** A test agent's plugin left a timer or socket open, or was not closed, after the agent stopped. */
+export class LeakError extends FlavorkitError {
+  constructor(message: string) {
+    super('FK_TEST_LEAK', message, {
+      advice:
+        'Release in close() what the plugin took in its other calls: clear timers, close servers and sockets (or unref() what must outlive it)',
+    });
   }
 }
 

@@ -10,7 +10,12 @@ import { pluginModule, pluginsDir, writePlugin } from './helpers/plugin-folders.
 
 const host = { apiVersion: PLUGIN_API_VERSION, agent: {} as AgentView };
 const select = (d: Discovery, name: string, requireIntegrity = false) =>
-  selectVersion(d.byName.get(name)!, { host, requireIntegrity, cacheKey: String(Math.random()) });
+  selectVersion(d.byName.get(name)!, {
+    host,
+    requireIntegrity,
+    cacheKey: String(Math.random()),
+    timeoutMs: 5_000,
+  });
 
 describe('choosing a version', () => {
   it('takes the newest acceptable version, falling back, and keeps each skipped reason', async () => {

@@ -13,7 +13,7 @@ interface JsonReport {
   }>;
 }
 
-it('fails a test that leaks a timer or swaps nothing, naming the plugin, through vitest itself', () => {
+it('fails a test that leaks a timer, swaps nothing or fails to close, naming the plugin, through vitest itself', () => {
   const out = join(mkdtempSync(join(tmpdir(), 'flavorkit-vitest-')), 'report.json');
   const run = spawnSync(
     process.execPath,
@@ -41,4 +41,14 @@ it('fails a test that leaks a timer or swaps nothing, naming the plugin, through
     'swapByName "stroe" matches no plugin',
   );
   expect(results['passes when nothing leaks']!.status).toBe('passed');
+  const late = results['leaks a timer after an await']!;
+  expect(late.status).toBe('failed');
+  expect(late.failureMessages.join('\n')).toMatch(
+    /LeakError: plugin "late" left a Timeout open after stop \(made in init\)/,
+  );
+  const close = results['fails in close without looking']!;
+  expect(close.status).toBe('failed');
+  expect(close.failureMessages.join('\n')).toMatch(
+    /AgentStopError: .*store close: mock plugin failed in close/,
+  );
 });

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Agent } from '../agent.js';
+import { messageOf } from '../errors.js';
 import { formatSettings } from '../config/describe.js';
 import { hashPluginFolder, integrityMismatch } from '../loader/integrity.js';
 import { MANIFEST, readManifest } from '../loader/manifest.js';
@@ -18,9 +19,15 @@ const USAGE = `usage:
 /** Runs the `flavorkit` command with `argv` (without node and the script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv;
-  if (command === 'run') return run(argv.slice(1));
-  if (command === 'plugin' && sub === 'hash') return hash(rest);
-  if (command === 'plugin' && sub === 'check') return check(rest);
+  try {
+    if (command === 'run') return await run(argv.slice(1));
+    if (command === 'plugin' && sub === 'hash') return await hash(rest);
+    if (command === 'plugin' && sub === 'check') return await check(rest);
+  } catch (err) {
+    // one line, never a stack: a FlavorkitError's message already ends with its advice
+    console.error(`flavorkit: ${messageOf(err).split('\n').join(' ').replace(/\s+/g, ' ')}`);
+    return err instanceof TypeError && 'code' in err ? 2 : 1;
+  }
   console.error(USAGE);
   return 2;
 }

@@ -10,13 +10,14 @@ export interface ConfigFile {
 
 const EXTENSIONS = ['.yaml', '.yml', '.json'];
 
-/** Keys that could reach an object's prototype; refused anywhere in a file. */
+/** Keys that could reach an object's prototype; refused at any depth in every source. */
 export const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
  * Reads `<dir>/<plugin>.yaml|.yml|.json`, the first that exists, or returns
- * undefined. Throws an Error naming the file when it cannot be parsed, is not a
- * mapping, or holds a key that could reach a prototype.
+ * undefined. Throws an Error naming the file when it cannot be parsed or is not
+ * a mapping; forbidden keys are reported per setting by `loadConfig`, beside the
+ * file's other issues.
  */
 export function readConfigFile(dir: string, plugin: string): ConfigFile | undefined {
   for (const ext of EXTENSIONS) {
@@ -33,14 +34,13 @@ export function readConfigFile(dir: string, plugin: string): ConfigFile | undefi
     if (typeof values !== 'object' || Array.isArray(values)) {
       throw new Error(`${path} must hold a mapping of setting names to values`);
     }
-    const bad = forbiddenKey(values);
-    if (bad) throw new Error(`${path} holds the forbidden key "${bad}"`);
     return { path, values: values as Record<string, unknown> };
   }
   return undefined;
 }
 
-function forbiddenKey(value: unknown, path = ''): string | undefined {
+/** The dotted path of the first key that could reach a prototype, at any depth. */
+export function forbiddenKey(value: unknown, path = ''): string | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   for (const key of Object.keys(value)) {
     const here = path ? `${path}.${key}` : key;

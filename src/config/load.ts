@@ -1,6 +1,7 @@
+import { existsSync } from 'node:fs';
 import { getMetadataStorage, validateSync } from 'class-validator';
 import { ConfigError, type ConfigIssue } from '../errors.js';
-import { FORBIDDEN_KEYS, readConfigFile } from './file.js';
+import { FORBIDDEN_KEYS, forbiddenKey, readConfigFile } from './file.js';
 import { envName } from './names.js';
 import { declaredSettings, settingOf } from './setting.js';
 import { fromText, settingType } from './types.js';
@@ -43,7 +44,8 @@ export function loadConfig<T extends object>(cls: ConfigClass<T>, sources: Confi
 
   const assign = (values: Record<string, unknown>, source: string) => {
     for (const [key, value] of Object.entries(values)) {
-      if (FORBIDDEN_KEYS.has(key)) issue(key, source, 'is a forbidden key');
+      const inner = FORBIDDEN_KEYS.has(key) ? key : forbiddenKey(value, key);
+      if (inner) issue(key, source, `holds the forbidden key "${inner}"`);
       else if (!known.has(key))
         issue(key, source, `is not a setting of this plugin${hint(key, names)}`);
       else {
@@ -53,7 +55,9 @@ export function loadConfig<T extends object>(cls: ConfigClass<T>, sources: Confi
     }
   };
 
-  if (sources.dir) {
+  if (sources.dir && !existsSync(sources.dir)) {
+    issue('*', `config directory ${sources.dir}`, 'does not exist; create it or unset it');
+  } else if (sources.dir) {
     try {
       const file = readConfigFile(sources.dir, sources.plugin);
       if (file) assign(file.values, `file ${file.path}`);

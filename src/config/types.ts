@@ -1,4 +1,8 @@
 import { getMetadataStorage } from 'class-validator';
+import { forbiddenKey } from './file.js';
+
+/** An optional minus, digits, an optional fraction: no hex, octal, binary or exponent. */
+const DECIMAL = /^-?\d+(?:\.\d+)?$/;
 
 /** The kinds of value a setting can hold, as read from text. */
 export type SettingType = 'string' | 'number' | 'boolean' | 'string[]' | 'number[]' | 'object';
@@ -55,8 +59,12 @@ export function fromText(text: string, type: SettingType): unknown {
     case 'string':
       return text;
     case 'number': {
-      const n = Number(text.trim());
-      if (text.trim() === '' || !Number.isFinite(n)) throw new Error('is not a number');
+      // plain decimals only: Number() would also take 0x6E93, 0o17, 2.8e4 and -0
+      const t = text.trim();
+      if (!DECIMAL.test(t))
+        throw new Error('is not a number (plain decimals only, like 8080 or 0.5)');
+      const n = Number(t);
+      if (Object.is(n, -0)) throw new Error('is not a number (-0 is refused)');
       return n;
     }
     case 'boolean': {
@@ -79,6 +87,8 @@ export function fromText(text: string, type: SettingType): unknown {
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
         throw new Error('is not a JSON object');
       }
+      const bad = forbiddenKey(parsed);
+      if (bad) throw new Error(`holds the forbidden key "${bad}"`);
       return parsed;
     }
   }

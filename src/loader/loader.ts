@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LoaderError } from '../errors.js';
+import { LoaderError, messageOf } from '../errors.js';
 import { Events } from '../events.js';
 import type { Logger } from '../logging/logger.js';
 import type { AgentView, Plugin } from '../plugin.js';
@@ -59,6 +59,8 @@ export interface LoaderOptions {
   requireIntegrity?: boolean | undefined;
   /** Ms of quiet after a change in `dir` before watch mode acts; default 200. */
   debounce?: number | undefined;
+  /** Ms that a plugin's import, `isAcceptable` and `createPlugin` each get; default 15 000. */
+  timeout?: number | undefined;
 }
 
 interface Slot {
@@ -98,7 +100,7 @@ export class PluginLoader {
 
   constructor(private readonly options: LoaderOptions) {
     this.events = new Events<LoaderEvents>((err) =>
-      options.log?.error(`a loader event listener threw: ${String(err)}`),
+      options.log?.error(`a loader event listener threw: ${messageOf(err)}`),
     );
   }
 
@@ -176,7 +178,7 @@ export class PluginLoader {
       clearTimeout(this.timer);
       this.timer = setTimeout(() => {
         void this.serial(() => this.sync()).catch((err: unknown) =>
-          this.options.log?.error(`plugin directory sync failed: ${(err as Error).message}`),
+          this.options.log?.error(`plugin directory sync failed: ${messageOf(err)}`),
         );
       }, this.options.debounce ?? 200);
     });
@@ -216,6 +218,7 @@ export class PluginLoader {
         host: this.host(),
         requireIntegrity: this.options.requireIntegrity ?? false,
         cacheKey: stamps.join('|'),
+        timeoutMs: this.options.timeout ?? 15_000,
       });
       const slot = this.slots.get(name) ?? { name, state: 'discovered' as LoadState, skipped: [] };
       slot.skipped = skipped;
@@ -326,7 +329,7 @@ export class PluginLoader {
       this.options.log?.info(`${name} reloaded: ${from} -> ${chosen.manifest.version}`);
     } catch (err) {
       this.counts.failures += 1;
-      const reason = (err as Error).message;
+      const reason = messageOf(err);
       this.options.log?.error(
         `${name}@${chosen.manifest.version} failed to start; ${from} keeps serving: ${reason}`,
       );
@@ -379,7 +382,7 @@ export class PluginLoader {
 
   private fail(slot: Slot, err: unknown): void {
     slot.state = 'failed';
-    slot.reason = (err as Error).message;
+    slot.reason = messageOf(err);
     this.counts.failures += 1;
     this.options.log?.error(`${slot.name} failed to load: ${slot.reason}`);
     this.events.emit('failed', {

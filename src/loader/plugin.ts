@@ -5,7 +5,7 @@ import { Setting } from '../config/setting.js';
 import type { InitContext, Plugin } from '../plugin.js';
 import type { HttpHandlers } from '../../plugins/http/index.js';
 import type { Metrics } from '../../plugins/prometheus/index.js';
-import { LoaderError } from '../errors.js';
+import { LoaderError, messageOf } from '../errors.js';
 import { type LoaderCounts, PluginLoader } from './loader.js';
 
 /** Settings of the `loader` plugin. */
@@ -26,6 +26,11 @@ export class LoaderConfig {
   @IsInt()
   @Min(0)
   debounce = 200;
+
+  @Setting({ description: "ms a plugin's import, isAcceptable and createPlugin each get" })
+  @IsInt()
+  @Min(1)
+  timeout = 15_000;
 }
 
 /**
@@ -50,6 +55,7 @@ export class PluginLoaderPlugin implements Plugin {
       log: ctx.log,
       requireIntegrity: cfg.requireIntegrity,
       debounce: cfg.debounce,
+      timeout: cfg.timeout,
     });
     this.loader = loader;
     await loader.discover();
@@ -80,7 +86,7 @@ function adminRoutes(http: HttpHandlers, loader: PluginLoader): void {
         res.json(loader.list().find((p) => p.name === req.params.name));
       } catch (err) {
         const status = err instanceof LoaderError ? err.status : 500;
-        res.status(status).json({ error: (err as Error).message });
+        res.status(status).json({ error: messageOf(err) });
       }
     };
   http.admin.get('/plugins', (_req, res) => {

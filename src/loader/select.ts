@@ -2,6 +2,8 @@ import { realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import semver from 'semver';
+import { messageOf } from '../errors.js';
+import { withTimeout } from '../limits.js';
 import { isPlugin } from '../plugin.js';
 import type { HostInfo, PluginModule } from './host.js';
 import { integrityMismatch } from './integrity.js';
@@ -32,6 +34,17 @@ export interface SelectOptions {
   requireIntegrity: boolean;
   /** Added to the module URL so that a changed file is imported afresh. */
   cacheKey: string;
+  /** Ms that the import, `isAcceptable` and `createPlugin` each get. */
+  timeoutMs: number;
+}
+
+/** Settles as `pending` does, or rejects with "timed out in <step>" after the loader's limit. */
+function limited<T>(pending: PromiseLike<T> | T, step: string, ms: number): Promise<T> {
+  return withTimeout(
+    Promise.resolve(pending),
+    ms,
+    () => new Error(`timed out in ${step} after ${ms} ms`),
+  );
 }
 
 /**
@@ -75,9 +88,9 @@ async function refusal(
   try {
     const url = pathToFileURL(await realpath(join(dir, manifest.main)));
     url.search = `v=${encodeURIComponent(options.cacheKey)}`;
-    mod = (await import(url.href)) as typeof mod;
+    mod = (await limited(import(url.href), 'import', options.timeoutMs)) as typeof mod;
   } catch (err) {
-    return `import of ${manifest.main} failed: ${(err as Error).message}`;
+    return `import of ${manifest.main} failed: ${messageOf(err)}`;
   }
   const factory = mod.createPlugin ?? mod.default;
   if (typeof factory !== 'function') {
@@ -87,14 +100,23 @@ async function refusal(
     if (typeof mod.isAcceptable !== 'function')
       return 'isAcceptable is exported but not a function';
     try {
-      if (!(await mod.isAcceptable(options.host)))
-        return 'refused itself: isAcceptable() returned false';
+      const accepted = await limited(
+        mod.isAcceptable(options.host),
+        'isAcceptable',
+        options.timeoutMs,
+      );
+      if (!accepted) return 'refused itself: isAcceptable() returned false';
     } catch (err) {
-      return `refused itself: isAcceptable() threw ${(err as Error).message}`;
+      return `refused itself: isAcceptable() failed: ${messageOf(err)}`;
     }
   }
   return async (host) => {
-    const plugin = await (factory as PluginModule['createPlugin'])(host);
+    const create = factory as PluginModule['createPlugin'];
+    const plugin = await limited(
+      new Promise<unknown>((resolve) => resolve(create(host))),
+      'createPlugin',
+      options.timeoutMs,
+    );
     if (!isPlugin(plugin))
       throw new Error(
         `createPlugin of ${manifest.name}@${manifest.version} returned no plugin (an object with init)`,

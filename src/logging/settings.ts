@@ -3,6 +3,8 @@ import { envSegment } from '../config/names.js';
 import { isLogLevel } from './logger.js';
 import type { LogFormat, LogRegistry } from './registry.js';
 
+const FORMATS: readonly string[] = ['auto', 'pretty', 'json'];
+
 /** Log settings given to an agent in code. */
 export interface AgentLogOptions {
   level?: string | undefined;
@@ -33,10 +35,20 @@ export function configureFromEnv(
       },
     ]);
   }
+  if (format !== undefined && !FORMATS.includes(format)) {
+    throw new ConfigError('agent', [
+      {
+        plugin: 'agent',
+        setting: 'logFormat',
+        source: options.format ? 'code' : `env ${prefix}_LOG_FORMAT`,
+        message: `"${format}" is not one of ${FORMATS.join(', ')}`,
+      },
+    ]);
+  }
   logs.configure({
     agent,
     level,
-    format: format === 'json' || format === 'pretty' ? format : undefined,
+    format: format as LogFormat | undefined,
     stream: options.stream,
   });
 }

@@ -1,11 +1,11 @@
 import { Writable } from 'node:stream';
 import { onTestFinished } from 'vitest';
 import { Agent, type AgentOptions } from '../agent.js';
-import { TestSetupError } from '../errors.js';
+import { type ConfigClass, settingNames } from '../config/load.js';
+import { LeakError, TestSetupError } from '../errors.js';
 import { flavorFields, isFlavor } from '../flavor.js';
 import { flatten, type FoundPlugin, type NamedPlugin } from '../flatten.js';
-import { isPlugin, type Plugin } from '../plugin.js';
-import { HttpPlugin } from '../../plugins/http/index.js';
+import { isPlugin, type Phase, type Plugin } from '../plugin.js';
 import { LeakTracker } from './leaks.js';
 import type { PluginPath, Swaps } from './paths.js';
 
@@ -91,7 +91,7 @@ export async function testAgent<F extends object>(
   const logs: LogLine[] = [];
   const config = { ...options.config };
   for (const p of plugins) {
-    if (p.plugin instanceof HttpPlugin) config[p.name] = { port: 0, ...config[p.name] };
+    if (isListener(p.plugin)) config[p.name] = { port: 0, ...config[p.name] };
   }
   const agent = new Agent(plugins, {
     name: 'test',
@@ -103,34 +103,35 @@ export async function testAgent<F extends object>(
   });
 
   const calls: string[] = [];
+  agent.on('phaseBegin', ({ plugin, phase }) => void calls.push(`${plugin}.${phase}`));
   const leaks = options.checkLeaks === false ? undefined : new LeakTracker();
-  agent.on('phaseBegin', ({ plugin, phase }) => {
-    calls.push(`${plugin}.${phase}`);
-    if (leaks) leaks.current = plugin;
-  });
-  agent.on('phaseEnd', () => {
-    if (leaks) leaks.current = undefined;
-  });
+  const unwrap = leaks ? plugins.map((p) => trackCalls(p, leaks)) : [];
   leaks?.start();
 
   let stopped: Promise<void> | undefined;
   const stop = () => (stopped ??= agent.stop());
   onTestFinished(async () => {
     // a stop the test made itself, and saw fail, is not reported twice
-    if (stopped) await stopped.catch(() => undefined);
-    else await stop();
+    try {
+      // a stop nobody saw fail fails the test: AgentStopError names each plugin and phase
+      if (stopped) await stopped.catch(() => undefined);
+      else await stop();
+    } finally {
+      for (const restore of unwrap) restore();
+    }
     const problems = unclosed(agent);
     if (leaks) {
       for (const leak of await leaks.stop()) {
-        problems.push(`plugin "${leak.plugin}" left a ${leak.type} open after stop`);
+        problems.push(
+          `plugin "${leak.plugin}" left a ${leak.type} open after stop (made in ${leak.phase})`,
+        );
       }
     }
-    if (problems.length > 0) throw new TestSetupError(problems.join('; '));
+    if (problems.length > 0) throw new LeakError(problems.join('; '));
   });
 
   if (options.start !== false) await agent.start();
-  const http = plugins.find((p) => p.plugin instanceof HttpPlugin)?.plugin as
-    HttpPlugin | undefined;
+  const http = plugins.map((p) => p.plugin).find(isHttpServer);
   return {
     agent,
     flavor,
@@ -142,6 +143,53 @@ export async function testAgent<F extends object>(
       return call(http, method, path, init);
     },
   };
+}
+
+/** A plugin that listens on a port: it tells its address and has a `port` setting. */
+interface Listener {
+  address(): { host: string; port: number };
+}
+
+/** What `request()` calls: a listener that also mounts routers, as an HTTP server does. */
+interface HttpServer extends Listener {
+  router(prefix?: string): unknown;
+}
+
+function isListener(plugin: Plugin): plugin is Plugin & Listener {
+  const cls = (plugin.constructor as { configClass?: ConfigClass }).configClass;
+  return (
+    typeof (plugin as Partial<Listener>).address === 'function' &&
+    cls !== undefined &&
+    settingNames(cls).includes('port')
+  );
+}
+
+function isHttpServer(plugin: Plugin): plugin is Plugin & HttpServer {
+  return isListener(plugin) && typeof (plugin as Partial<HttpServer>).router === 'function';
+}
+
+const PHASES: Phase[] = ['init', 'afterInit', 'beforeClose', 'close'];
+
+/**
+ * Runs every lifecycle call of one plugin in a scope of the leak tracker, by
+ * giving the instance wrapping methods of its own; returns what undoes that.
+ */
+function trackCalls({ name, plugin }: NamedPlugin, leaks: LeakTracker): () => void {
+  const target = plugin as unknown as Record<Phase, unknown>;
+  const restores: Array<() => void> = [];
+  for (const phase of PHASES) {
+    const method = target[phase];
+    if (typeof method !== 'function') continue;
+    const own = Object.getOwnPropertyDescriptor(target, phase);
+    target[phase] = function (this: unknown, ...args: unknown[]) {
+      return leaks.run(name, phase, () => method.apply(this, args) as unknown);
+    };
+    restores.push(() => {
+      if (own) Object.defineProperty(target, phase, own);
+      else delete target[phase];
+    });
+  }
+  return () => restores.forEach((restore) => restore());
 }
 
 function setAt(flavor: object, path: string, mock: unknown): void {
@@ -202,7 +250,7 @@ function lineSink(lines: LogLine[]): Writable {
 }
 
 async function call<B>(
-  http: HttpPlugin,
+  http: HttpServer,
   method: string,
   path: string,
   init: { body?: unknown; headers?: Record<string, string> },

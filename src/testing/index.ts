@@ -1,4 +1,4 @@
-export { TestSetupError } from '../errors.js';
+export { LeakError, TestSetupError } from '../errors.js';
 export { testAgent } from './agent.js';
 export type { LogLine, TestAgent, TestAgentOptions, TestResponse } from './agent.js';
 export { mockPlugin } from './mock.js';

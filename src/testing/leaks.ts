@@ -1,8 +1,9 @@
-import { createHook, executionAsyncId } from 'node:async_hooks';
+import { AsyncResource, createHook, executionAsyncId } from 'node:async_hooks';
 
 /** A handle a plugin opened and did not close. */
 export interface Leak {
   plugin: string;
+  phase: string;
   type: string;
 }
 
@@ -18,21 +19,31 @@ const WATCHED = new Set([
   'PROCESSWRAP',
 ]);
 
+/** Where a resource came from: the plugin and the lifecycle call that made it. */
+interface Origin {
+  plugin: string;
+  phase: string;
+}
+
 /**
  * Attributes async resources to the plugin whose lifecycle call created them,
- * directly or through the async chain started by that call, and lists those
- * still alive. `current` names the plugin whose call is running.
+ * and lists those still alive. Each call runs in an async scope of its own
+ * (`run`); a resource belongs to a plugin only when it is created while that
+ * scope, or something started in it, executes. Code that merely awaits a
+ * plugin (the test, vitest, another agent) creates its resources in its own
+ * scope, so they are never blamed on the plugin.
  */
 export class LeakTracker {
-  private readonly owner = new Map<number, string>();
+  private readonly owner = new Map<number, Origin>();
   private readonly alive = new Map<number, Leak & { resource: unknown }>();
   private readonly hook = createHook({
-    init: (id, type, triggerId, resource) => {
-      const plugin =
-        this.current ?? this.owner.get(triggerId) ?? this.owner.get(executionAsyncId());
-      if (plugin === undefined) return;
-      this.owner.set(id, plugin);
-      if (WATCHED.has(type)) this.alive.set(id, { plugin, type, resource });
+    init: (id, type, _triggerId, resource) => {
+      // the creating context, not the trigger: a promise's trigger is the promise
+      // it waits for, which would hand the caller's continuation to the callee
+      const origin = this.owner.get(executionAsyncId());
+      if (origin === undefined) return;
+      this.owner.set(id, origin);
+      if (WATCHED.has(type)) this.alive.set(id, { ...origin, type, resource });
     },
     destroy: (id) => {
       this.owner.delete(id);
@@ -40,11 +51,15 @@ export class LeakTracker {
     },
   });
 
-  /** The plugin whose lifecycle call is running, if any. */
-  current?: string | undefined;
-
   start(): void {
     this.hook.enable();
+  }
+
+  /** Runs one lifecycle call of `plugin` in its own async scope, so that what it creates is its own. */
+  run<R>(plugin: string, phase: string, call: () => R): R {
+    const scope = new AsyncResource('FlavorkitPluginCall');
+    this.owner.set(scope.asyncId(), { plugin, phase });
+    return scope.runInAsyncScope(call);
   }
 
   /** Stops tracking and returns what is still open, after letting pending closes finish. */
@@ -54,6 +69,6 @@ export class LeakTracker {
     // an unref'd timer (Node's own HTTP date cache, say) keeps nothing alive
     return [...this.alive.values()]
       .filter(({ resource }) => (resource as { hasRef?: () => boolean }).hasRef?.() !== false)
-      .map(({ plugin, type }) => ({ plugin, type }));
+      .map(({ plugin, phase, type }) => ({ plugin, phase, type }));
   }
 }

@@ -36,18 +36,19 @@ export function mockPlugin<T extends object>(
     if (behaviour.fail === phase) throw new Error(`mock plugin failed in ${phase} on purpose`);
     if (behaviour.hang === phase) return new Promise<void>(() => undefined);
   };
-  const mock: MockPlugin = {
+  const mock: T & MockPlugin = Object.assign(impl, {
     calls,
     deps: {},
     init(ctx: InitContext) {
+      // the object handed out, not a copy: its `ctx` is what the test reads
       mock.ctx = ctx;
       return act('init');
     },
     afterInit: () => act('afterInit'),
     beforeClose: () => act('beforeClose'),
     close: () => act('close'),
-  };
-  return Object.assign(impl, mock);
+  });
+  return mock;
 }
 
 /** True for `{ fail?: phase, hang?: phase }` with at least one of them. */
