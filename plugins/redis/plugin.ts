@@ -273,7 +273,12 @@ export class RedisPlugin implements Plugin, RedisConnection {
   /** PING; fails while disconnected. */
   private async probe(): Promise<void> {
     if (this.stopping || !this.main) return;
-    await this.main.ping();
+    try {
+      await this.main.ping();
+    } catch (err) {
+      const reason = scrub(messageOf(err), this.target!.secrets);
+      throw new Error(`Redis at ${this.target!.address} is unreachable: ${reason}`, { cause: err });
+    }
   }
 
   /** Closes a client after its pending commands, or cuts it off after `drainTimeout`. */
