@@ -41,7 +41,12 @@ describe.each(targets)('locks and elections on $kind', (target: KvTarget) => {
     const a = s.kv.election('two');
     const b = s.kv.election('two');
     const changes: Array<string | undefined> = [];
-    a.on('change', (leader) => changes.push(leader));
+    let heardB!: () => void;
+    const aHeardB = new Promise<void>((r) => (heardB = r));
+    a.on('change', (leader) => {
+      changes.push(leader);
+      if (leader === 'b') heardB();
+    });
     await a.campaign('a', { ttl: 2_000 });
     let bElected = false;
     const bCampaign = b.campaign('b', { ttl: 2_000 }).then(() => (bElected = true));
@@ -53,6 +58,8 @@ describe.each(targets)('locks and elections on $kind', (target: KvTarget) => {
     await a.resign();
     await aLost;
     await bCampaign;
+    // the former leader hears of its successor (the watch event arrives on its own time)
+    await aHeardB;
     expect(await b.leader()).toBe('b');
     expect(a.leading).toBe(false);
     expect(b.leading).toBe(true);

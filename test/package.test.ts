@@ -68,7 +68,7 @@ function du(path: string): number {
   return readdirSync(path).reduce((sum, name) => sum + du(join(path, name)), 0);
 }
 
-describe('the published package', () => {
+describe('the published package', { timeout: 120_000 }, () => {
   it('imports every export path from the installed tarball', () => {
     const specifiers = entries(root).map((e) => e.specifier);
     const script = `for (const s of ${JSON.stringify(specifiers)}) console.log(s, Object.keys(await import(s)).length);`;

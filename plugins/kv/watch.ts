@@ -157,14 +157,16 @@ export class ResumableWatch {
 
   private async drain(): Promise<void> {
     for (let item = this.queue.shift(); item; item = this.queue.shift()) {
+      // counted as delivered when handed to the listener, so that a listener (or the code it
+      // wakes) reading `revision` sees the revision of the event it was given
+      this.delivered = item.revision;
+      this.hooks.lag(this, this.received - this.delivered);
       try {
         await this.deliver(item);
       } catch (error) {
         this.hooks.failed(error);
       }
       if (this.closed) break;
-      this.delivered = item.revision;
-      this.hooks.lag(this, this.received - this.delivered);
     }
     this.draining = false;
   }
