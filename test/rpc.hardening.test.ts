@@ -3,13 +3,21 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Agent, Embed, Flavor, Plug, type Plugin } from '../src/index.js';
 import { RpcFlavor } from '../flavors/rpc/index.js';
 import type { HttpHandlers } from '../plugins/http/index.js';
+import { deferred } from './helpers/deferred.js';
 import { captureLines } from './helpers/recording.js';
 
 /** Routes on the server itself and on a router mounted under a prefix with a parameter. */
 class ItemsPlugin implements Plugin {
   deps!: { http: HttpHandlers };
+  readonly slow = deferred();
+  readonly slowReached = deferred();
   init(): void {
     const { http } = this.deps;
+    http.get('/slow', async (_req, res) => {
+      this.slowReached.resolve();
+      await this.slow.promise;
+      res.json({ done: true });
+    });
     http.get('/Users/:id', (req, res) => void res.json({ id: req.params.id }));
     http.post('/echo', (req, res) => void res.json({ body: req.body as unknown }));
     const items = http.router('/item/:id');
@@ -181,5 +189,35 @@ describe('admin protection', () => {
     }
     expect(await names()).toBe(count);
     expect((await fetch(`${url}/log/http/debug`, { method: 'PUT' })).status).toBe(200);
+  });
+});
+
+describe('drain limit', () => {
+  it('of 2^31 ms or more does not cut in-flight requests at once', async () => {
+    const { app, url } = await started({ drainTimeout: 3e9 });
+    const answer = fetch(`${url}/slow`);
+    await app.items.slowReached.promise;
+    const agent = agents.pop()!;
+    const draining = new Promise<void>((resolve) =>
+      agent.on('phaseBegin', (e) => e.plugin === 'http' && e.phase === 'beforeClose' && resolve()),
+    );
+    const stopped = agent.stop();
+    await draining;
+    // a limit turned into 1 ms by setTimeout would have cut the connection well within this window
+    await new Promise((r) => setTimeout(r, 30));
+    app.items.slow.resolve();
+    const res = await answer;
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ done: true });
+    await stopped;
+  });
+
+  it('that is negative is a ConfigError naming drainTimeout', async () => {
+    const agent = new Agent(new App(), {
+      name: 'hardening',
+      env: {},
+      config: { http: { port: 0, drainTimeout: -1 } },
+    });
+    await expect(agent.start()).rejects.toMatchObject({ code: 'FK_CONFIG' });
   });
 });

@@ -1,4 +1,4 @@
-import { IsInt, IsNotEmpty, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, Max, Min } from 'class-validator';
 import { Setting } from '../../src/index.js';
 
 /** Settings of the `http` plugin. */
@@ -13,8 +13,10 @@ export class HttpConfig {
   @Max(65535)
   port = 9191;
 
-  @Setting({ description: 'ms in-flight requests get to finish when stopping' })
-  @IsInt()
+  @Setting({
+    description: 'ms in-flight requests get to finish when stopping; 0 or Infinity: no limit',
+  })
+  @IsNumber({ allowInfinity: true, allowNaN: false })
   @Min(0)
   drainTimeout = 10_000;
 

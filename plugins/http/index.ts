@@ -2,7 +2,13 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
-import type { InitContext, Logger, Plugin } from '../../src/index.js';
+import {
+  type InitContext,
+  type Logger,
+  type Plugin,
+  setTimer,
+  timeLimit,
+} from '../../src/index.js';
 import { type AdminAuthorization, type AdminAuthorizer, adminGuard, isLoopback } from './admin.js';
 import { jsonBody } from './body.js';
 import { HttpConfig } from './config.js';
@@ -58,6 +64,8 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
   private readonly listeners = new Set<(record: RequestRecord) => void>();
   private server?: Server | undefined;
   private serving = false;
+  /** `drainTimeout` as a time limit: Infinity when 0 (no limit). */
+  private drainLimit = Infinity;
   private config = new HttpConfig();
   private log?: Logger | undefined;
 
@@ -87,6 +95,7 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
 
   async init(ctx: InitContext): Promise<void> {
     this.config = ctx.config(HttpConfig);
+    this.drainLimit = timeLimit(this.config.drainTimeout, 'drainTimeout', ctx.name);
     this.log = ctx.log;
     this.parseJson = jsonBody(this.config.bodyLimit, this.config.bodyDepth);
     if (this.config.adminToken === undefined && !isLoopbackHost(this.config.host)) {
@@ -115,12 +124,12 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
     const server = this.server;
     if (!server?.listening) return;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
+      const cancel = setTimer(this.drainLimit, () => {
         this.log?.warn('connections still open after the drain limit are cut off');
         server.closeAllConnections();
-      }, this.config.drainTimeout);
+      });
       server.close(() => {
-        clearTimeout(timer);
+        cancel();
         resolve();
       });
       server.closeIdleConnections();
