@@ -67,15 +67,24 @@ export class PluginContexts {
 
   /** Validates every declared configuration before any `init`, so bad settings stop start-up early. */
   validateDeclared(entries: readonly Entry[]): void {
+    const failed: ConfigError[] = [];
     for (const entry of entries) {
       const cls = configClassOf(entry.plugin);
       if (!cls) continue;
       try {
         this.configOf(entry, cls);
       } catch (err) {
-        if (err instanceof ConfigError && entry.optional) continue;
-        throw err;
+        if (!(err instanceof ConfigError)) throw err;
+        if (!entry.optional) failed.push(err);
       }
+    }
+    // one error that lists every bad setting of every plugin
+    if (failed.length === 1) throw failed[0]!;
+    if (failed.length > 1) {
+      throw new ConfigError(
+        failed[0]!.plugin ?? 'agent',
+        failed.flatMap((e) => e.issues),
+      );
     }
   }
 

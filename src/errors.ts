@@ -249,8 +249,15 @@ export class ConfigError extends FlavorkitError {
   readonly issues: ConfigIssue[];
 
   constructor(plugin: string, issues: ConfigIssue[]) {
-    const lines = issues.map((i) => `\n  - ${i.setting} (${i.source}): ${i.message}`).join('');
-    super('FK_CONFIG', `invalid configuration of plugin "${plugin}":${lines}\n`, {
+    const plugins = [...new Set(issues.map((i) => i.plugin))];
+    const many = plugins.length > 1;
+    const lines = issues
+      .map((i) => `\n  - ${many ? `${i.plugin}: ` : ''}${i.setting} (${i.source}): ${i.message}`)
+      .join('');
+    const which = many
+      ? `plugins ${plugins.map((p) => `"${p}"`).join(', ')}`
+      : `plugin "${plugin}"`;
+    super('FK_CONFIG', `invalid configuration of ${which}:${lines}\n`, {
       plugin,
       phase: 'init',
       advice: 'Correct the settings listed; `--help` lists every setting with its variable',

@@ -93,3 +93,29 @@ describe('prototype keys are refused at any depth', () => {
     expect(issues.map((i) => i.setting).sort()).toEqual(['constructor', 'hots', 'port']);
   });
 });
+
+describe('one ConfigError for the whole agent', () => {
+  class PortPlugin {
+    static readonly configClass = ServerConfig;
+    init(): void {}
+  }
+
+  it('lists every bad setting of every plugin, each with its plugin', async () => {
+    const agent = new Agent(
+      [new PortPlugin(), new PortPlugin()].map((plugin, i) => ({ name: `p${i}`, plugin })),
+      {
+        name: 'svc',
+        env: { SVC_P0_PORT: '-1', SVC_P1_HOST: '', SVC_P1_PORT: '-2' },
+        config: { p1: { host: 7 } },
+      },
+    );
+    const err = (await agent.start().catch((e: unknown) => e)) as ConfigError;
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.issues.map((i) => `${i.plugin}.${i.setting}`).sort()).toEqual([
+      'p0.port',
+      'p1.host',
+      'p1.port',
+    ]);
+    expect(err.message).toMatch(/plugins "p0", "p1"/);
+  });
+});
