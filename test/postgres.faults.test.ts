@@ -1,5 +1,5 @@
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lineSeen } from './helpers/recording.js';
 import { Agent, Embed, Flavor, Plug } from '../src/index.js';
 import { testAgent } from '../src/testing/index.js';
 import { RpcFlavor } from '../flavors/rpc/index.js';
@@ -57,25 +57,16 @@ describe('postgres plugin when the server fails', () => {
 
   it('waits for a server that comes up later with waitForServer', async () => {
     await server.kill('SIGQUIT');
-    let waiting!: () => void;
-    const saidWaiting = new Promise<void>((resolve) => (waiting = resolve));
+    const log = lineSeen('waiting for it (waitForServer)');
     const app = new App();
     const agent = new Agent(app, {
       name: 'late',
       env: {},
       config: { http: { port: 0 }, db: { ...settings, waitForServer: true } },
-      log: {
-        format: 'json',
-        stream: new Writable({
-          write(chunk: Buffer, _encoding, done) {
-            if (chunk.toString().includes('waiting for it (waitForServer)')) waiting();
-            done();
-          },
-        }),
-      },
+      log: { format: 'json', stream: log.stream },
     });
     const started = agent.start();
-    await saidWaiting;
+    await log.seen;
     await server.restart();
     await started;
     expect((await app.db.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);

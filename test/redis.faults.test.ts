@@ -1,5 +1,5 @@
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lineSeen } from './helpers/recording.js';
 import { Agent, Embed, Flavor, Plug } from '../src/index.js';
 import { testAgent } from '../src/testing/index.js';
 import { RpcFlavor } from '../flavors/rpc/index.js';
@@ -60,25 +60,16 @@ describe('redis plugin when the server fails', () => {
 
   it('waits for a server that comes up later with waitForServer', async () => {
     await server.kill();
-    let waiting!: () => void;
-    const saidWaiting = new Promise<void>((resolve) => (waiting = resolve));
+    const log = lineSeen('waiting for it (waitForServer)');
     const app = new App();
     const agent = new Agent(app, {
       name: 'late',
       env: {},
       config: { http: { port: 0 }, cache: { ...settings, waitForServer: true } },
-      log: {
-        format: 'json',
-        stream: new Writable({
-          write(chunk: Buffer, _encoding, done) {
-            if (chunk.toString().includes('waiting for it (waitForServer)')) waiting();
-            done();
-          },
-        }),
-      },
+      log: { format: 'json', stream: log.stream },
     });
     const started = agent.start();
-    await saidWaiting;
+    await log.seen;
     await server.restart();
     await started;
     expect(await app.cache.client.ping()).toBe('PONG');

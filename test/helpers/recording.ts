@@ -61,3 +61,16 @@ export function captureLines(): { stream: Writable; lines: string[] } {
   });
   return { stream, lines };
 }
+
+/** A log stream, and a promise that resolves once a line containing `fragment` was written to it. */
+export function lineSeen(fragment: string): { stream: Writable; seen: Promise<void> } {
+  let resolve!: () => void;
+  const seen = new Promise<void>((r) => (resolve = r));
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      if (chunk.toString().includes(fragment)) resolve();
+      done();
+    },
+  });
+  return { stream, seen };
+}
