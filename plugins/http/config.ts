@@ -14,6 +14,14 @@ export class HttpConfig {
   port = 9191;
 
   @Setting({
+    description:
+      'ms the server keeps serving once stopping began, while load balancers see /readiness 503; then it drains',
+  })
+  @IsNumber({ allowInfinity: false, allowNaN: false })
+  @Min(0)
+  shutdownDelay = 0;
+
+  @Setting({
     description: 'ms in-flight requests get to finish when stopping; 0 or Infinity: no limit',
   })
   @IsNumber({ allowInfinity: true, allowNaN: false })

@@ -2,17 +2,12 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
-import {
-  type InitContext,
-  type Logger,
-  type Plugin,
-  setTimer,
-  timeLimit,
-} from '../../src/index.js';
+import { type InitContext, type Logger, type Plugin, timeLimit } from '../../src/index.js';
 import { type AdminAuthorization, type AdminAuthorizer, adminGuard, isLoopback } from './admin.js';
 import { jsonBody } from './body.js';
 import { HttpConfig } from './config.js';
 import { routeLabel, withMount } from './route.js';
+import { GracefulShutdown } from './shutdown.js';
 
 export { adminAccess, isLoopback, type AdminDecision } from './admin.js';
 export type { AdminAuthorization, AdminAuthorizer } from './admin.js';
@@ -55,14 +50,16 @@ export interface HttpHandlers extends AdminRoutes {
 
 /**
  * An express 5 server. It binds its port in `init` (a port in use fails the
- * start), answers from `afterInit` on (503 before), and in `beforeClose` stops
- * accepting and lets in-flight requests finish within the drain limit.
+ * start), answers from `afterInit` on (503 before), and in `beforeClose` serves
+ * on for `shutdownDelay`, then stops accepting and lets in-flight requests finish
+ * within the drain limit (see `GracefulShutdown`).
  */
 export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
   static readonly configClass = HttpConfig;
   private readonly app = express();
   private readonly listeners = new Set<(record: RequestRecord) => void>();
   private server?: Server | undefined;
+  private shutdown?: GracefulShutdown | undefined;
   private serving = false;
   /** `drainTimeout` as a time limit: Infinity when 0 (no limit). */
   private drainLimit = Infinity;
@@ -109,6 +106,7 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
         this.unhandled(err, req as Request, res as Response),
       ),
     );
+    this.shutdown = new GracefulShutdown(this.server);
     await listen(this.server, this.config.host, this.config.port);
     subscribe(REQUEST_START, this.onRequestStart);
     subscribe(RESPONSE_FINISH, this.onResponseFinish);
@@ -120,20 +118,11 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
   }
 
   async beforeClose(): Promise<void> {
+    const delayMs = this.config.shutdownDelay;
+    if (delayMs > 0) this.log?.info(`serving ${delayMs} ms more before draining (shutdownDelay)`);
+    const cut = await this.shutdown?.stop({ delayMs, drainMs: this.drainLimit });
+    if (cut) this.log?.warn(`${cut} connection(s) still open after the drain limit were cut off`);
     this.serving = false;
-    const server = this.server;
-    if (!server?.listening) return;
-    await new Promise<void>((resolve) => {
-      const cancel = setTimer(this.drainLimit, () => {
-        this.log?.warn('connections still open after the drain limit are cut off');
-        server.closeAllConnections();
-      });
-      server.close(() => {
-        cancel();
-        resolve();
-      });
-      server.closeIdleConnections();
-    });
   }
 
   close(): void {
@@ -142,6 +131,7 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
     if (this.server?.listening) this.server.close();
     this.server?.closeAllConnections();
     this.server = undefined;
+    this.shutdown = undefined;
   }
 
   get(path: string, ...handlers: RequestHandler[]): void {
@@ -212,8 +202,6 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
   private readonly onResponseFinish = (message: unknown): void => {
     const { request, response, server } = message as HttpMessage;
     if (server !== this.server) return;
-    // once draining, a connection whose response is done is closed as soon as it is idle
-    if (!this.serving) setImmediate(() => server.closeIdleConnections());
     const began = (request as Timed)[BEGAN];
     if (began === undefined) return;
     const req = request as Request;
