@@ -11,17 +11,30 @@ export interface ShutdownLimits {
 }
 
 /**
+ * How long a connection may sit without a request during the drain before it is
+ * closed: a request the client sent right after its last answer is still
+ * answered (with `Connection: close`) instead of meeting a closed socket.
+ */
+const IDLE_GRACE_MS = 100;
+
+/** An open connection: the responses still owed on it, and when it closes if it stays idle. */
+interface Connection {
+  responses: Set<ServerResponse>;
+  idle?: NodeJS.Timeout | undefined;
+}
+
+/**
  * Stops a node:http server the way a load balancer expects. It follows every
  * connection of the server and the requests in flight on each from the moment
  * it is made (before `listen`). `stop()` serves on for `delayMs`, then stops
- * accepting, closes the connections that have no request in flight, answers
- * every request still open or arriving with `Connection: close`, closes each
- * connection once its last response is sent, and cuts what is left after
- * `drainMs`. It knows nothing of the framework that answers the requests.
+ * accepting, answers every request still open or arriving with
+ * `Connection: close`, closes each connection once it has no request in flight
+ * (after a short grace, so a request already on its way is answered), and cuts
+ * what is left after `drainMs`. It knows nothing of the framework that answers
+ * the requests.
  */
 export class GracefulShutdown {
-  /** Every open connection with the responses still owed on it. */
-  private readonly open = new Map<Socket, Set<ServerResponse>>();
+  private readonly open = new Map<Socket, Connection>();
   private draining = false;
 
   constructor(private readonly server: Server) {
@@ -40,11 +53,9 @@ export class GracefulShutdown {
     const closed = new Promise<void>((resolve) =>
       NetServer.prototype.close.call(this.server, () => resolve()),
     );
-    // bytes that already arrived become requests before idle connections are told apart
-    await new Promise((resolve) => setImmediate(resolve));
-    for (const [socket, responses] of this.open) {
-      if (responses.size === 0) closeIdle(socket);
-      for (const res of responses) askToClose(res);
+    for (const [socket, connection] of this.open) {
+      if (connection.responses.size === 0) closeWhenIdle(socket, connection);
+      for (const res of connection.responses) askToClose(res);
     }
     let cut = 0;
     const cancel = setTimer(drainMs, () => {
@@ -57,19 +68,25 @@ export class GracefulShutdown {
   }
 
   private readonly onConnection = (socket: Socket): void => {
-    this.open.set(socket, new Set());
-    socket.once('close', () => this.open.delete(socket));
+    const connection: Connection = { responses: new Set() };
+    this.open.set(socket, connection);
+    socket.once('close', () => {
+      clearTimeout(connection.idle);
+      this.open.delete(socket);
+    });
   };
 
   private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    const responses = this.open.get(req.socket);
-    if (!responses) return;
-    responses.add(res);
+    const connection = this.open.get(req.socket);
+    if (!connection) return;
+    clearTimeout(connection.idle);
+    connection.responses.add(res);
     if (this.draining) askToClose(res);
     const done = (): void => {
-      responses.delete(res);
-      // between requests: the connection goes now, before the client sends another
-      if (this.draining && responses.size === 0) req.socket.destroy();
+      connection.responses.delete(res);
+      if (this.draining && connection.responses.size === 0) {
+        closeWhenIdle(req.socket, connection);
+      }
     };
     res.once('finish', done);
     res.once('close', done);
@@ -82,11 +99,12 @@ function askToClose(res: ServerResponse): void {
 }
 
 /**
- * Closes a connection with no request in flight. One that Node no longer parses
- * HTTP on was upgraded (WebSocket): it belongs to whoever upgraded it, and is
- * cut only at the drain limit.
+ * Closes a connection with no request in flight unless a request comes within
+ * the grace. One that Node no longer parses HTTP on was upgraded (WebSocket): it
+ * belongs to whoever upgraded it, and is cut only at the drain limit.
  */
-function closeIdle(socket: Socket): void {
+function closeWhenIdle(socket: Socket, connection: Connection): void {
   if ((socket as Socket & { parser?: unknown }).parser === null) return;
-  socket.destroy();
+  clearTimeout(connection.idle);
+  connection.idle = setTimeout(() => socket.destroy(), IDLE_GRACE_MS);
 }
