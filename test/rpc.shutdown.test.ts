@@ -211,6 +211,28 @@ describe('the drain, seen by a keep-alive client', () => {
     client.destroy();
   });
 
+  it('leaves an upgraded connection to its owner until the drain limit', async () => {
+    const { app, agent, drainBegins, url } = await started({ drainTimeout: 400 });
+    app.rpc.http.nodeServer()!.on('upgrade', (_req, socket: Socket) => {
+      socket.write(
+        'HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: echo\r\n\r\n',
+      );
+    });
+    const upgraded = await new Promise<Socket>((resolve, reject) =>
+      request(url, { headers: { connection: 'upgrade', upgrade: 'echo' } })
+        .on('upgrade', (_res, socket: Socket) => resolve(socket))
+        .on('error', reject)
+        .end(),
+    );
+    const began = performance.now();
+    const stopping = agent.stop();
+    await drainBegins;
+    await closed(upgraded);
+    // not closed as idle after the grace, only cut at the drain limit
+    expect(performance.now() - began).toBeGreaterThan(350);
+    await stopping;
+  });
+
   it('cuts what is still open at drainTimeout and says so', async () => {
     const { app, agent, url, lines } = await started({ drainTimeout: 100 });
     const held = get(`${url}/held`, new HttpAgent({ keepAlive: true }));
