@@ -58,6 +58,21 @@ describe('stopping under keep-alive load', () => {
   }, 60_000);
 });
 
+describe('stopping with a shutdownDelay longer than the call limit', () => {
+  it('ends the delay when beforeClose times out, so that nothing keeps the process alive', async () => {
+    const child = runTs(fixture, ['300', 'stop'], {
+      SHUT_HTTP_PORT: '0',
+      SHUT_HTTP_SHUTDOWN_DELAY: '60000',
+    });
+    const began = performance.now();
+    const { code } = await child.exited;
+    expect(child.output()).toMatch(/http beforeClose/);
+    expect(child.output()).toContain('stopped');
+    expect(code).toBe(0);
+    expect(performance.now() - began).toBeLessThan(20_000);
+  }, 30_000);
+});
+
 /** A route that answers when the test says; `/streamed` sends its headers first. */
 class HeldPlugin implements Plugin {
   deps!: { http: HttpHandlers };

@@ -128,6 +128,7 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
   close(): void {
     unsubscribe(REQUEST_START, this.onRequestStart);
     unsubscribe(RESPONSE_FINISH, this.onResponseFinish);
+    this.shutdown?.abandon();
     if (this.server?.listening) this.server.close();
     this.server?.closeAllConnections();
     this.server = undefined;

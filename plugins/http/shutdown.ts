@@ -36,6 +36,7 @@ interface Connection {
 export class GracefulShutdown {
   private readonly open = new Map<Socket, Connection>();
   private draining = false;
+  private endDelay?: (() => void) | undefined;
 
   constructor(private readonly server: Server) {
     server.on('connection', this.onConnection);
@@ -45,7 +46,16 @@ export class GracefulShutdown {
 
   /** Resolves once every connection is closed; with how many had to be cut at the drain limit. */
   async stop({ delayMs, drainMs }: ShutdownLimits): Promise<number> {
-    if (delayMs > 0) await new Promise<void>((resolve) => setTimer(delayMs, resolve));
+    if (delayMs > 0) {
+      await new Promise<void>((resolve) => {
+        const cancel = setTimer(delayMs, resolve);
+        this.endDelay = () => {
+          cancel();
+          resolve();
+        };
+      });
+      this.endDelay = undefined;
+    }
     if (!this.server.listening) return 0;
     this.draining = true;
     // http.Server.close() would also drop idle connections at once, racing with
@@ -65,6 +75,11 @@ export class GracefulShutdown {
     await closed;
     cancel();
     return cut;
+  }
+
+  /** Ends a running `shutdownDelay` at once, when the server is closed before it is over. */
+  abandon(): void {
+    this.endDelay?.();
   }
 
   private readonly onConnection = (socket: Socket): void => {
