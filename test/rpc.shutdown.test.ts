@@ -1,5 +1,5 @@
 import { Agent as HttpAgent, type IncomingMessage, request } from 'node:http';
-import type { Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -205,6 +205,26 @@ describe('the drain, seen by a keep-alive client', () => {
     expect(second.socket).toBe(first.socket);
     await stopping;
     client.destroy();
+  });
+
+  it('answers requests pipelined behind one in flight, closing only after the last', async () => {
+    const { app, agent, drainBegins, url } = await started();
+    const socket = connect(Number(new URL(url).port), '127.0.0.1');
+    let received = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => (received += chunk));
+    const ended = closed(socket);
+    const ask = (path: string) => `GET ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n`;
+    socket.write(ask('/held') + ask('/fast'));
+    await app.held.reached.promise;
+    const stopping = agent.stop();
+    await drainBegins;
+    app.held.release.resolve();
+    await ended;
+    const answers = received.split(/(?=HTTP\/1\.1 )/);
+    expect(answers.map((a) => a.split('\r\n')[0])).toEqual(['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK']);
+    expect(answers[0]).toContain('x'.repeat(100_000));
+    expect(answers[1]).toMatch(/\{"fast":true\}$/);
+    await stopping;
   });
 
   it('keeps serving for shutdownDelay with readiness 503, then refuses new connections', async () => {

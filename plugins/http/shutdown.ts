@@ -27,14 +27,16 @@ interface Connection {
  * Stops a node:http server the way a load balancer expects. It follows every
  * connection of the server and the requests in flight on each from the moment
  * it is made (before `listen`). `stop()` serves on for `delayMs`, then stops
- * accepting, answers every request still open or arriving with
- * `Connection: close`, closes each connection once it has no request in flight
+ * accepting, answers the last request still open or arriving on each connection
+ * with `Connection: close`, closes each connection once it has no request in flight
  * (after a short grace, so a request already on its way is answered), and cuts
  * what is left after `drainMs`. It knows nothing of the framework that answers
  * the requests.
  */
 export class GracefulShutdown {
   private readonly open = new Map<Socket, Connection>();
+  /** Responses this class asked to close their connection. */
+  private readonly asked = new WeakSet<ServerResponse>();
   private draining = false;
   private endDelay?: (() => void) | undefined;
 
@@ -65,7 +67,7 @@ export class GracefulShutdown {
     );
     for (const [socket, connection] of this.open) {
       if (connection.responses.size === 0) closeWhenIdle(socket, connection);
-      for (const res of connection.responses) askToClose(res);
+      else this.askToClose(connection.responses);
     }
     let cut = 0;
     const cancel = setTimer(drainMs, () => {
@@ -82,6 +84,24 @@ export class GracefulShutdown {
     this.endDelay?.();
   }
 
+  /**
+   * Asks the client to close the connection after the newest response owed on it
+   * (unless its headers are out); earlier ones stay keep-alive, so that requests
+   * pipelined behind them are still answered.
+   */
+  private askToClose(responses: Set<ServerResponse>): void {
+    const newest = [...responses].pop();
+    for (const res of responses) {
+      if (res.headersSent) continue;
+      if (res === newest) {
+        res.setHeader('Connection', 'close');
+        this.asked.add(res);
+      } else if (this.asked.delete(res)) {
+        res.removeHeader('Connection');
+      }
+    }
+  }
+
   private readonly onConnection = (socket: Socket): void => {
     const connection: Connection = { responses: new Set() };
     this.open.set(socket, connection);
@@ -96,7 +116,7 @@ export class GracefulShutdown {
     if (!connection) return;
     clearTimeout(connection.idle);
     connection.responses.add(res);
-    if (this.draining) askToClose(res);
+    if (this.draining) this.askToClose(connection.responses);
     const done = (): void => {
       connection.responses.delete(res);
       if (this.draining && connection.responses.size === 0) {
@@ -106,11 +126,6 @@ export class GracefulShutdown {
     res.once('finish', done);
     res.once('close', done);
   };
-}
-
-/** The response tells the client to close the connection after it, unless its headers are out. */
-function askToClose(res: ServerResponse): void {
-  if (!res.headersSent) res.setHeader('Connection', 'close');
 }
 
 /**
