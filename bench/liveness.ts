@@ -57,7 +57,8 @@ async function underLoad(url: string): Promise<number[]> {
   await new Promise((resolve) => setTimeout(resolve, 500));
   const latencies = await probe(url, SECONDS * 1000);
   const result = await load;
-  if (result['4xx'] === 0 || result['2xx'] > 0 || result.errors > 0) {
+  const notFound = result.statusCodeStats?.['404']?.count ?? 0;
+  if (notFound === 0 || notFound !== result.requests.total || result.errors > 0) {
     throw new Error(
       `the body load was not answered 404: ${JSON.stringify(result.statusCodeStats)}`,
     );
