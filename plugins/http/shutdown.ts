@@ -50,6 +50,7 @@ export class GracefulShutdown {
 
   /** Resolves once every connection is closed; with how many had to be cut at the drain limit. */
   async stop({ delayMs, drainMs }: ShutdownLimits): Promise<number> {
+    if (!this.server.listening) return 0;
     if (delayMs > 0) {
       await new Promise<void>((resolve) => {
         const cancel = setTimer(delayMs, resolve);
