@@ -5,25 +5,34 @@ import autocannon from 'autocannon';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent, Embed, Flavor, Plug, type Plugin } from '../src/index.js';
 import { type HttpHandlers, RpcFlavor } from '../flavors/rpc/index.js';
-import { listeningUrl, runTs } from './helpers/child.js';
+import { type Child, listeningUrl, runTs } from './helpers/child.js';
 import { deferred } from './helpers/deferred.js';
 import { eventually } from './helpers/eventually.js';
 import { captureLines } from './helpers/recording.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/rpc-agent.ts', import.meta.url));
 
+const children: Child[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.proc.exitCode === null) child.proc.kill();
+});
+
+/** The RPC-flavor agent of the fixture in its own process, stopped after the test at the latest. */
+function rpcAgent(args: string[], env: Record<string, string>): Child {
+  const child = runTs(fixture, args, { SHUT_HTTP_PORT: '0', ...env });
+  children.push(child);
+  return child;
+}
+
 describe('stopping under keep-alive load', () => {
   it('answers every request in flight across SIGTERM: 50 keep-alive connections, no error, exit 0', async () => {
-    const child = runTs(fixture, [], {
-      SHUT_HTTP_PORT: '0',
-      SHUT_HTTP_SHUTDOWN_DELAY: '4000',
-      SHUT_LOG_FORMAT: 'json',
-    });
+    const child = rpcAgent([], { SHUT_HTTP_SHUTDOWN_DELAY: '4000', SHUT_LOG_FORMAT: 'json' });
     await child.waitFor(/started in/);
     const url = listeningUrl(child);
 
     let load!: autocannon.Instance;
     const result = new Promise<autocannon.Result>((resolve, reject) => {
+      // stopped by the test, or at the latest when its duration ends
       load = autocannon(
         // the load stops within one sample (100 ms) once told to
         { url: `${url}/work`, connections: 50, duration: 60, sampleInt: 100 },
@@ -60,10 +69,7 @@ describe('stopping under keep-alive load', () => {
 
 describe('stopping with a shutdownDelay longer than the call limit', () => {
   it('ends the delay when beforeClose times out, so that nothing keeps the process alive', async () => {
-    const child = runTs(fixture, ['300', 'stop'], {
-      SHUT_HTTP_PORT: '0',
-      SHUT_HTTP_SHUTDOWN_DELAY: '60000',
-    });
+    const child = rpcAgent(['300', 'stop'], { SHUT_HTTP_SHUTDOWN_DELAY: '60000' });
     const began = performance.now();
     const { code } = await child.exited;
     expect(child.output()).toMatch(/http beforeClose/);
