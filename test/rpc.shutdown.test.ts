@@ -2,7 +2,7 @@ import { Agent as HttpAgent, type IncomingMessage, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { Agent, Embed, Flavor, Plug, type Plugin } from '../src/index.js';
 import { type HttpHandlers, RpcFlavor } from '../flavors/rpc/index.js';
 import { type Child, listeningUrl, runTs } from './helpers/child.js';
@@ -32,13 +32,13 @@ describe('stopping under keep-alive load', () => {
 
     let load!: autocannon.Instance;
     const result = new Promise<autocannon.Result>((resolve, reject) => {
-      // stopped by the test, or at the latest when its duration ends
       load = autocannon(
         // the load stops within one sample (100 ms) once told to
         { url: `${url}/work`, connections: 50, duration: 60, sampleInt: 100 },
         (err, done) => (err ? reject(err as Error) : resolve(done)),
       );
     });
+    onTestFinished(() => load.stop());
     const failures: string[] = [];
     load.on('reqError', (err: NodeJS.ErrnoException) => failures.push(err.code ?? err.message));
     let answered = 0;
