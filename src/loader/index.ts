@@ -12,6 +12,5 @@ export type {
   LoaderListing,
   LoaderOptions,
 } from './loader.js';
-export { LoaderConfig, PluginLoaderPlugin } from './plugin.js';
 export type { Skipped } from './select.js';
 export type { Refused } from './discover.js';
