@@ -2,7 +2,7 @@ import { IsBoolean, IsInt, IsString, Min } from 'class-validator';
 import type { Request, Response } from 'express';
 import { Counter, type Registry } from 'prom-client';
 import { type InitContext, LoaderError, type Plugin, Setting, toError } from '../../src/index.js';
-import { type LoaderCounts, PluginLoader } from '../../src/loader/index.js';
+import { type LoaderCounts, type LoaderPrinter, PluginLoader } from '../../src/loader/index.js';
 import type { HttpHandlers } from '../http/index.js';
 import type { Metrics } from '../prometheus/index.js';
 
@@ -45,12 +45,16 @@ export class PluginLoaderPlugin implements Plugin {
   loaded?: Promise<void>;
   private stopListening?: () => void;
 
+  /** `printer` replaces the loader's default log lines (`loaderLogPrinter`). */
+  constructor(private readonly options: { printer?: LoaderPrinter } = {}) {}
+
   async init(ctx: InitContext): Promise<void> {
     const cfg = ctx.config(LoaderConfig);
     const loader = new PluginLoader({
       dir: cfg.dir,
       agent: ctx.agent,
       log: ctx.log,
+      printer: this.options.printer,
       requireIntegrity: cfg.requireIntegrity,
       debounce: cfg.debounce,
       timeout: cfg.timeout,
