@@ -116,8 +116,6 @@ export class PluginLoader {
     versionConflicts: 0,
     skippedCandidates: 0,
   };
-  /** The logger given in the options, for printers. */
-  readonly log: Logger | undefined;
   private readonly events: Events<LoaderEvents>;
   private readonly folders: PluginFolders;
   private readonly slots = new Map<string, Slot>();
@@ -128,14 +126,16 @@ export class PluginLoader {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: LoaderOptions) {
-    this.log = options.log;
     this.folders = new PluginFolders(options.dir);
     this.events = new Events<LoaderEvents>((err, event) => {
       if (event !== 'listenerFailed') {
         this.events.emit('listenerFailed', { event, error: toError(err) });
       }
     });
-    (options.printer ?? loaderLogPrinter)(this);
+    (options.printer ?? loaderLogPrinter)({
+      on: (event, listener) => this.events.on(event, listener),
+      log: options.log,
+    });
   }
 
   /** Subscribes to a loader event; returns a function that unsubscribes. */
