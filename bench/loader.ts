@@ -1,6 +1,7 @@
 // The plugin loader with 2,000 plugin folders: `reload(name)` (to a new version
 // folder) and `load(name)` of a folder added after start, against a full scan of
-// the directory (`discover()`) measured in the same run.
+// the directory (`discover()`) measured in the same run; and watch mode picking
+// up a new version folder.
 // Usage: npm run bench:loader [-- <folders>]
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,7 +36,7 @@ try {
   for (let i = 0; i < FOLDERS; i++) writeFolder(root, `p${String(i).padStart(4, '0')}`, '1.0.0');
   const agent = new Agent([], { name: 'bench', log: { level: 'error' } });
   await agent.start();
-  const loader = new PluginLoader({ dir: root, agent });
+  const loader = new PluginLoader({ dir: root, agent, debounce: 0 });
 
   const firstScan = await timed(() => loader.discover());
   const loadAll = await timed(() => loader.loadAll());
@@ -51,10 +52,26 @@ try {
     writeFolder(root, `added-${round}`, '1.0.0');
     loads.push(await timed(() => loader.load(`added-${round}`)));
   }
+  // watch mode: from writing a new version folder to its `reloaded` event
+  loader.watch();
+  const watched: number[] = [];
+  for (let round = ROUNDS + 1; round <= 2 * ROUNDS; round++) {
+    watched.push(
+      await timed(async () => {
+        const reloaded = new Promise<void>((resolve) => {
+          const off = loader.on('reloaded', ({ to }) => {
+            if (to === `1.0.${round}`) resolve(off());
+          });
+        });
+        writeFolder(root, target, `1.0.${round}`);
+        await reloaded;
+      }),
+    );
+  }
   const running = loader.list().find((p) => p.name === target)!;
-  if (running.version !== `1.0.${ROUNDS}` || running.state !== 'loaded') {
+  if (running.version !== `1.0.${2 * ROUNDS}` || running.state !== 'loaded') {
     throw new Error(
-      `${target} is ${running.state} at ${running.version}, not loaded at 1.0.${ROUNDS}`,
+      `${target} is ${running.state} at ${running.version}, not loaded at 1.0.${2 * ROUNDS}`,
     );
   }
   await loader.close();
@@ -63,12 +80,16 @@ try {
   const scan = median(scans);
   const reload = median(reloads);
   const load = median(loads);
+  const watch = median(watched);
   console.log(`${FOLDERS} plugin folders (medians of ${ROUNDS}; scans of 3):`);
   console.log(
     `  full scan, discover():      ${scan.toFixed(1)} ms (first, with imports: ${firstScan.toFixed(0)} ms; loadAll ${loadAll.toFixed(0)} ms)`,
   );
   console.log(
     `  reload(name), new version:  ${reload.toFixed(1)} ms = ${(reload / scan).toFixed(3)}x the full scan (target < 50 ms)`,
+  );
+  console.log(
+    `  watch mode, new version:    ${watch.toFixed(1)} ms from writing the folder to \`reloaded\` = ${(watch / scan).toFixed(3)}x the full scan`,
   );
   console.log(
     `  load(name), new folder:     ${load.toFixed(1)} ms = ${(load / scan).toFixed(3)}x the full scan (target < 50 ms)`,

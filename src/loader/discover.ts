@@ -16,6 +16,12 @@ export interface Discovery {
   refused: Refused[];
 }
 
+/** What a read found: the folders refused, and the plugins whose folders changed. */
+export interface Reread {
+  refused: Refused[];
+  names: Set<string>;
+}
+
 /** What one sub-folder holds: a manifest, or the reason it was refused. */
 type Folder = { dir: string; manifest: Manifest } | { dir: string; reason: string };
 
@@ -25,7 +31,7 @@ const READ_AT_ONCE = 32;
 /**
  * The plugin folders of a directory, read once and then kept up to date piece
  * by piece: `scanAll` reads every folder, `refresh` only the folders that
- * appeared (and those refused before), `reread` only one plugin's folders.
+ * appeared (and those refused before), `rereadPlugin` only one plugin's folders.
  */
 export class PluginFolders {
   /** By sub-folder name. */
@@ -40,29 +46,55 @@ export class PluginFolders {
     const entries = await this.entries();
     this.folders.clear();
     this.byName.clear();
-    await this.read(entries);
+    await this.reread(entries);
     return this.refused();
   }
 
   /**
-   * Reads the sub-folders that appeared since the last read and those refused
-   * before, and forgets the ones that are gone; returns the refusals among
-   * those read. Folders already read are not read again.
+   * Reads the sub-folders that appeared since the last read, those refused
+   * before and those in `changed`, and forgets the ones that are gone. Other
+   * folders already read are not read again.
    */
-  async refresh(): Promise<Refused[]> {
+  async refresh(changed: ReadonlySet<string> = new Set()): Promise<Reread> {
     const entries = await this.entries();
     const present = new Set(entries);
-    for (const entry of [...this.folders.keys()]) if (!present.has(entry)) this.forget(entry);
+    const names = new Set<string>();
+    for (const entry of [...this.folders.keys()]) {
+      if (!present.has(entry)) this.forget(entry, names);
+    }
     const due = entries.filter((e) => {
       const folder = this.folders.get(e);
-      return !folder || 'reason' in folder;
+      return !folder || 'reason' in folder || changed.has(e);
     });
-    return refusals(await this.read(due));
+    return this.reread(due, names);
   }
 
-  /** Reads the folders of plugin `name` again (a manifest may have changed); returns their refusals. */
-  async reread(name: string): Promise<Refused[]> {
-    return refusals(await this.read([...(this.byName.get(name) ?? [])]));
+  /** Reads the folders of plugin `name` again: a manifest may have changed in place. */
+  rereadPlugin(name: string): Promise<Reread> {
+    return this.reread([...(this.byName.get(name) ?? [])]);
+  }
+
+  /** Reads the given sub-folders again (forgetting those that are gone). */
+  private async reread(entries: string[], names = new Set<string>()): Promise<Reread> {
+    const refused: Refused[] = [];
+    for (let i = 0; i < entries.length; i += READ_AT_ONCE) {
+      const batch = entries.slice(i, i + READ_AT_ONCE);
+      const folders = await Promise.all(batch.map((e) => readFolder(join(this.dir, e))));
+      batch.forEach((entry, j) => {
+        this.forget(entry, names);
+        const folder = folders[j];
+        if (!folder) return;
+        this.folders.set(entry, folder);
+        if ('reason' in folder) {
+          refused.push({ dir: folder.dir, reason: folder.reason });
+          return;
+        }
+        const held = this.byName.get(folder.manifest.name) ?? new Set<string>();
+        this.byName.set(folder.manifest.name, held.add(entry));
+        names.add(folder.manifest.name);
+      });
+    }
+    return { refused, names };
   }
 
   /** The plugin names with at least one readable folder, sorted. */
@@ -125,32 +157,13 @@ export class PluginFolders {
     }
   }
 
-  /** Reads `entries`, a few at a time, and records what each holds; a bad manifest never stops it. */
-  private async read(entries: string[]): Promise<Folder[]> {
-    const read: Folder[] = [];
-    for (let i = 0; i < entries.length; i += READ_AT_ONCE) {
-      const batch = entries.slice(i, i + READ_AT_ONCE);
-      const folders = await Promise.all(batch.map((e) => readFolder(join(this.dir, e))));
-      batch.forEach((entry, j) => {
-        this.forget(entry);
-        const folder = folders[j];
-        if (!folder) return;
-        this.folders.set(entry, folder);
-        if ('manifest' in folder) {
-          const held = this.byName.get(folder.manifest.name) ?? new Set<string>();
-          this.byName.set(folder.manifest.name, held.add(entry));
-        }
-        read.push(folder);
-      });
-    }
-    return read;
-  }
-
-  private forget(entry: string): void {
+  /** Drops what is known of a sub-folder; adds the plugin it held to `names`. */
+  private forget(entry: string, names: Set<string>): void {
     const folder = this.folders.get(entry);
     if (!folder) return;
     this.folders.delete(entry);
     if ('manifest' in folder) {
+      names.add(folder.manifest.name);
       const held = this.byName.get(folder.manifest.name);
       held?.delete(entry);
       if (held?.size === 0) this.byName.delete(folder.manifest.name);
@@ -173,10 +186,6 @@ async function readFolder(dir: string): Promise<Folder | undefined> {
       reason: err instanceof ManifestError ? err.reason : `unreadable: ${String(err)}`,
     };
   }
-}
-
-function refusals(folders: Folder[]): Refused[] {
-  return folders.flatMap((f) => ('reason' in f ? [{ dir: f.dir, reason: f.reason }] : []));
 }
 
 /** Scans `dir` for sub-folders holding a `plugin.json`; a bad manifest never stops the scan. */

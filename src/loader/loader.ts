@@ -1,12 +1,12 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import semver from 'semver';
 import { LoaderError, toError } from '../errors.js';
 import { Events } from '../events.js';
 import type { Logger } from '../logging/logger.js';
 import type { AgentView, Plugin } from '../plugin.js';
-import { PluginFolders, type Refused } from './discover.js';
+import { PluginFolders, type Refused, type Reread } from './discover.js';
 import type { LoaderEvents } from './events.js';
 import { type HostHandle, type HostInfo, PLUGIN_API_VERSION } from './host.js';
 import { loaderLogPrinter, type LoaderPrinter } from './printer.js';
@@ -122,6 +122,8 @@ export class PluginLoader {
   private order: string[] = [];
   private watcher?: FSWatcher | undefined;
   private timer?: NodeJS.Timeout | undefined;
+  /** Sub-folders changed since watch mode last acted; undefined: read everything. */
+  private changed?: Set<string> | undefined = new Set();
   /** Serialises operations: one load, unload, reload or sync at a time. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -215,13 +217,22 @@ export class PluginLoader {
     return this.serial(() => this.reloadOne(name, operation(true)));
   }
 
-  /** Watches the directory; after `debounce` ms of quiet, loads, upgrades and unloads what changed. */
+  /**
+   * Watches the directory; after `debounce` ms of quiet, loads, upgrades and
+   * unloads what changed, reading only the folders that changed.
+   */
   watch(): void {
     if (this.watcher) return;
-    this.watcher = watch(this.options.dir, { recursive: true }, () => {
+    this.watcher = watch(this.options.dir, { recursive: true }, (_event, filename) => {
+      // the sub-folder a change is in; without a file name, everything is read again
+      const entry = filename ? String(filename).split(sep)[0] : undefined;
+      if (entry && this.changed) this.changed.add(entry);
+      else this.changed = undefined;
       clearTimeout(this.timer);
       this.timer = setTimeout(() => {
-        void this.serial(() => this.sync()).catch((err: unknown) =>
+        const changed = this.changed;
+        this.changed = new Set();
+        void this.serial(() => this.sync(changed)).catch((err: unknown) =>
           this.events.emit('watchFailed', { error: toError(err) }),
         );
       }, this.options.debounce ?? 200);
@@ -316,10 +327,10 @@ export class PluginLoader {
     if (!op.fresh || op.chosen.has(name)) return this.slots.get(name);
     if (!op.refreshed) {
       op.refreshed = true;
-      for (const r of await this.folders.refresh()) this.events.emit('refused', r);
+      this.emitRefused(await this.folders.refresh());
     }
     op.chosen.add(name);
-    for (const r of await this.folders.reread(name)) this.events.emit('refused', r);
+    this.emitRefused(await this.folders.rereadPlugin(name));
     const slot = await this.choose(name);
     if (slot && !slot.running && !slot.chosen) {
       slot.state = 'failed';
@@ -519,9 +530,20 @@ export class PluginLoader {
     }
   }
 
-  /** Applies what changed in the directory: new plugins load, changed ones reload, gone ones unload. */
-  private async sync(): Promise<void> {
-    await this.scan();
+  /**
+   * Applies what changed in the directory: new plugins load, changed ones
+   * reload, gone ones unload. Reads the `changed` sub-folders and new ones, or
+   * everything when `changed` is undefined.
+   */
+  private async sync(changed: Set<string> | undefined): Promise<void> {
+    if (changed) {
+      const read = await this.folders.refresh(changed);
+      this.emitRefused(read);
+      for (const name of read.names) await this.choose(name);
+      this.resolve();
+    } else {
+      await this.scan();
+    }
     for (const name of [...this.slots.keys()].reverse()) {
       const slot = this.slots.get(name)!;
       if (slot.running && !slot.chosen) await this.unloadOne(name, true).catch(() => undefined);
@@ -555,6 +577,10 @@ export class PluginLoader {
     const twice = this.folders.duplicatesOf(name)[0];
     if (this.folders.candidates(name).length > 0) return 'no version passed the checks';
     return twice ? twice.reason : 'no longer in the plugins directory';
+  }
+
+  private emitRefused({ refused }: Reread): void {
+    for (const r of refused) this.events.emit('refused', r);
   }
 
   private block(slot: Slot, reason: string): void {
