@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loaderHost, nextEvent } from './helpers/loader-host.js';
@@ -89,5 +89,28 @@ describe('two folders with the same version', () => {
       },
     ]);
     await expect(loader.load('twin')).rejects.toThrow('is in more than one folder');
+  });
+});
+
+describe('watch mode', () => {
+  it('keeps a running version whose folder was copied, refusing the ambiguous reload', async () => {
+    const dir = pluginsDir();
+    const folder = await writePlugin(dir, { name: 'greeter', version: '1.0.0' });
+    const { t, loader } = await loaderHost(dir, { watch: true, debounce: 50 });
+    const refused = nextEvent(loader, 'reloadRefused');
+    cpSync(folder, join(dir, 'greeter-copy'), { recursive: true });
+    expect((await refused).reason).toContain('greeter@1.0.0 is in more than one folder');
+    expect(loader.list()[0]).toMatchObject({ version: '1.0.0', state: 'loaded' });
+    expect((await t.request('GET', '/greeter')).status).toBe(200);
+  });
+
+  it('unloads a plugin once no folder holds it', async () => {
+    const dir = pluginsDir();
+    const folder = await writePlugin(dir, { name: 'greeter', version: '1.0.0' });
+    const { t, loader } = await loaderHost(dir, { watch: true, debounce: 50 });
+    const unloaded = nextEvent(loader, 'unloaded');
+    rmSync(folder, { recursive: true });
+    expect(await unloaded).toEqual({ name: 'greeter', version: '1.0.0' });
+    expect((await t.request('GET', '/greeter')).status).toBe(404);
   });
 });

@@ -544,9 +544,13 @@ export class PluginLoader {
     } else {
       await this.scan();
     }
+    // a plugin that no folder holds any more unloads; one whose versions fail the
+    // checks or sit in two folders keeps running, and its reload is refused with the reason
     for (const name of [...this.slots.keys()].reverse()) {
-      const slot = this.slots.get(name)!;
-      if (slot.running && !slot.chosen) await this.unloadOne(name, true).catch(() => undefined);
+      const held = this.folders.candidates(name).length + this.folders.duplicatesOf(name).length;
+      if (this.slots.get(name)!.running && held === 0) {
+        await this.unloadOne(name, true).catch(() => undefined);
+      }
     }
     const op = operation(false);
     for (const name of this.order) {
