@@ -396,9 +396,12 @@ export class PluginLoader {
    */
   private async wire(chosen: Chosen, op: Operation, via: readonly string[]): Promise<Wiring> {
     const { dependencies, optionalDependencies } = chosen.manifest;
-    const statics = this.statics(op);
+    const named = [...Object.keys(dependencies), ...Object.keys(optionalDependencies)];
     const requires = new Map<string, string>();
     const uses = new Set<string>();
+    const handed = Object.create(null) as Record<string, unknown>;
+    if (named.length === 0) return { dependencies: handed, requires, uses };
+    const statics = this.statics(op);
     for (const [dep, range] of Object.entries(dependencies)) {
       if (statics.has(dep)) continue;
       const blocked = await this.meet(dep, range, op, via, false);
@@ -412,8 +415,7 @@ export class PluginLoader {
       }
     }
     const container = this.options.agent.container;
-    const handed = Object.create(null) as Record<string, unknown>;
-    for (const dep of [...Object.keys(dependencies), ...Object.keys(optionalDependencies)]) {
+    for (const dep of named) {
       if ((statics.has(dep) || uses.has(dep)) && container.isBound(dep)) {
         handed[dep] = container.get(dep);
       }
@@ -617,6 +619,7 @@ export class PluginLoader {
       }
     }
     found.delete(name);
+    if (found.size === 0) return [];
     const loadOrder = this.options.agent.plugins.map((p) => p.name);
     return loadOrder.filter((n) => found.has(n));
   }
