@@ -114,3 +114,17 @@ describe('watch mode', () => {
     expect((await t.request('GET', '/greeter')).status).toBe(404);
   });
 });
+
+describe('watch mode, attacked', () => {
+  it('survives its directory being removed: watchFailed, the plugins keep serving', async () => {
+    const dir = pluginsDir();
+    await writePlugin(dir, { name: 'greeter', version: '1.0.0' });
+    const { t, loader } = await loaderHost(dir, { watch: true, debounce: 50 });
+    const failed = nextEvent(loader, 'watchFailed');
+    rmSync(dir, { recursive: true });
+    expect((await failed).error.message).toMatch(/plugins directory .* cannot be read|ENOENT/);
+    expect((await t.request('GET', '/readiness')).status).toBe(200);
+    expect((await t.request('GET', '/greeter')).status).toBe(200);
+    expect(t.logs.some((l) => l.level === 'error' && /sync failed/.test(l.message))).toBe(true);
+  });
+});

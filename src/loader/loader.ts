@@ -1,6 +1,5 @@
-import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import { join } from 'node:path';
 import semver from 'semver';
 import { LoaderError, toError } from '../errors.js';
 import { Events } from '../events.js';
@@ -12,6 +11,7 @@ import { type HostHandle, type HostInfo, PLUGIN_API_VERSION } from './host.js';
 import { loaderLogPrinter, type LoaderPrinter } from './printer.js';
 import { resolveDependencies } from './resolve.js';
 import { type Chosen, type Skipped, selectVersion } from './select.js';
+import { FolderWatch } from './watch.js';
 
 /**
  * Where a plugin is in the loader's hands: `blocked` when its dependencies
@@ -120,10 +120,7 @@ export class PluginLoader {
   private readonly folders: PluginFolders;
   private readonly slots = new Map<string, Slot>();
   private order: string[] = [];
-  private watcher?: FSWatcher | undefined;
-  private timer?: NodeJS.Timeout | undefined;
-  /** Sub-folders changed since watch mode last acted; undefined: read everything. */
-  private changed?: Set<string> | undefined = new Set();
+  private watcher?: FolderWatch | undefined;
   /** Serialises operations: one load, unload, reload or sync at a time. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -222,26 +219,17 @@ export class PluginLoader {
    * unloads what changed, reading only the folders that changed.
    */
   watch(): void {
-    if (this.watcher) return;
-    this.watcher = watch(this.options.dir, { recursive: true }, (_event, filename) => {
-      // the sub-folder a change is in; without a file name, everything is read again
-      const entry = filename ? String(filename).split(sep)[0] : undefined;
-      if (entry && this.changed) this.changed.add(entry);
-      else this.changed = undefined;
-      clearTimeout(this.timer);
-      this.timer = setTimeout(() => {
-        const changed = this.changed;
-        this.changed = new Set();
-        void this.serial(() => this.sync(changed)).catch((err: unknown) =>
-          this.events.emit('watchFailed', { error: toError(err) }),
-        );
-      }, this.options.debounce ?? 200);
-    });
+    const failed = (err: unknown) => this.events.emit('watchFailed', { error: toError(err) });
+    this.watcher ??= new FolderWatch(
+      this.options.dir,
+      this.options.debounce ?? 200,
+      (changed) => void this.serial(() => this.sync(changed)).catch(failed),
+      failed,
+    );
   }
 
   /** Stops watching; waits for an operation in progress. */
   async close(): Promise<void> {
-    clearTimeout(this.timer);
     this.watcher?.close();
     this.watcher = undefined;
     await this.queue.catch(() => undefined);
