@@ -124,6 +124,9 @@ describe('dependency ranges hold while plugins run', () => {
       deps: { constructor: 'constructor@1.2.0 greets top' },
     });
     await expect(loader.unload('constructor')).rejects.toThrow('required by loaded top');
+    for (const name of ['__proto__', 'tostring', 'hasownproperty']) {
+      expect((await t.request('POST', `/plugins/${name}/load`)).status).toBe(404);
+    }
     const base = { name: 'x', version: '1.0.0', host: '*', main: 'index.mjs' };
     for (const name of ['__proto__', 'toString']) {
       const manifest = JSON.parse(
