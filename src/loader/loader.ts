@@ -1,5 +1,3 @@
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import semver from 'semver';
 import { LoaderError, toError } from '../errors.js';
 import { Events } from '../events.js';
@@ -10,28 +8,16 @@ import type { LoaderEvents } from './events.js';
 import { type HostHandle, type HostInfo, PLUGIN_API_VERSION } from './host.js';
 import { loaderLogPrinter, type LoaderPrinter } from './printer.js';
 import { resolveDependencies } from './resolve.js';
-import { type Chosen, type Skipped, selectVersion } from './select.js';
+import { type Chosen, selectVersion } from './select.js';
+import {
+  type LoaderListing,
+  listingOf,
+  operation,
+  type Operation,
+  type Slot,
+  stampOf,
+} from './slots.js';
 import { FolderWatch } from './watch.js';
-
-/**
- * Where a plugin is in the loader's hands: `blocked` when its dependencies
- * cannot be met (missing, out of range, a cycle, or failed to load), `failed`
- * when no version passed the checks or its own start failed.
- */
-export type LoadState =
-  'discovered' | 'loading' | 'loaded' | 'blocked' | 'failed' | 'unloading' | 'unloaded';
-
-/** One plugin as the loader lists it. */
-export interface LoaderListing {
-  name: string;
-  /** The running version; once unloaded, the version that ran; otherwise the chosen one. */
-  version?: string | undefined;
-  state: LoadState;
-  /** Why it is not loaded (blocked, failed), or why a reload was not taken. */
-  reason?: string | undefined;
-  /** Versions passed over, newest first, each with its reason. */
-  skipped: Skipped[];
-}
 
 /** What the loader has counted since it was made. */
 export interface LoaderCounts {
@@ -60,47 +46,10 @@ export interface LoaderOptions {
   timeout?: number | undefined;
 }
 
-/** A version running in the agent and what it was wired to. */
-interface Running {
-  chosen: Chosen;
-  stamp: string;
-  /** Loader plugins it requires, with the range it asks for. */
-  requires: Map<string, string>;
-  /** Loader plugins handed over to it, required and optional. */
-  uses: Set<string>;
-}
-
-interface Slot {
-  name: string;
-  state: LoadState;
-  chosen?: Chosen | undefined;
-  /** The chosen version's folder and modification time, to notice a changed version. */
-  stamp?: string | undefined;
-  skipped: Skipped[];
-  reason?: string | undefined;
-  running?: Running | undefined;
-  /** The version that ran last, listed once unloaded. */
-  last?: string | undefined;
-}
-
 /** The plugins handed to a version, or why it cannot have them. */
 type Wiring =
   | { dependencies: Record<string, unknown>; requires: Map<string, string>; uses: Set<string> }
   | { blocked: string };
-
-/** One operation's memory: what it read and tried already, so each is done once. */
-interface Operation {
-  /** Re-read a plugin's folders before using it (load, reload); false after a full scan. */
-  fresh: boolean;
-  /** The directory's new folders were read. */
-  refreshed?: boolean;
-  /** Plugins whose folders were read again in this operation. */
-  chosen: Set<string>;
-  /** Plugins that failed to load in this operation, with the reason: not tried twice. */
-  failed: Map<string, string>;
-  /** The agent's own plugins (not the loader's), read once. */
-  statics?: Set<string>;
-}
 
 /**
  * Loads plugin versions from a directory into a running agent: newest
@@ -153,20 +102,7 @@ export class PluginLoader {
   /** Every plugin known, in load order first, with version, state and reasons. */
   list(): LoaderListing[] {
     const names = [...new Set([...this.order, ...[...this.slots.keys()].sort()])];
-    return names.map((name) => {
-      const slot = this.slots.get(name)!;
-      const version =
-        slot.running?.chosen.manifest.version ??
-        (slot.state === 'unloaded' ? slot.last : undefined) ??
-        slot.chosen?.manifest.version;
-      return {
-        name,
-        version,
-        state: slot.state,
-        ...(slot.reason === undefined ? {} : { reason: slot.reason }),
-        skipped: slot.skipped,
-      };
-    });
+    return names.map((name) => listingOf(this.slots.get(name)!));
   }
 
   /** Folders whose manifests were refused, or that hold a version another folder holds too. */
@@ -611,17 +547,4 @@ export class PluginLoader {
     const loadOrder = this.options.agent.plugins.map((p) => p.name);
     return loadOrder.filter((n) => found.has(n));
   }
-}
-
-function operation(fresh: boolean): Operation {
-  return { fresh, chosen: new Set(), failed: new Map() };
-}
-
-/** The folder and the modification time of its main module: changes when a version is replaced. */
-async function stampOf(dir: string, main: string): Promise<string> {
-  const mtime = await stat(join(dir, main)).then(
-    (s) => s.mtimeMs,
-    () => 0,
-  );
-  return `${dir}@${mtime}`;
 }
