@@ -17,7 +17,8 @@ describe('a plugin folder that hangs', () => {
       await writePlugin(dir, { name: 'stuck', version: '2.0.0' }, { code: HANGS[step] });
       await writePlugin(dir, { name: 'stuck', version: '1.0.0' });
       await writePlugin(dir, { name: 'fine', version: '1.0.0' });
-      const t = await testAgent(new HostFlavor(), { config: { loader: { dir, timeout: 200 } } });
+      // long enough for the good versions' imports on a busy machine
+      const t = await testAgent(new HostFlavor(), { config: { loader: { dir, timeout: 600 } } });
       await t.flavor.loader.loaded;
       const loader = t.flavor.loader.loader!;
       const stuck = loader.list().find((p) => p.name === 'stuck')!;

@@ -1,29 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HostFlavor } from '../flavors/host/index.js';
-import { type LoaderEvents, PluginLoader } from '../src/loader/index.js';
-import { testAgent } from '../src/testing/index.js';
+import { loaderHost, nextEvent } from './helpers/loader-host.js';
 import { pluginModule, pluginsDir, writePlugin } from './helpers/plugin-folders.js';
-
-async function host(dir: string, timeout = 15_000) {
-  const t = await testAgent(new HostFlavor(), { config: { loader: { dir } }, agent: { timeout } });
-  await t.flavor.loader.loaded;
-  return { t, loader: t.flavor.loader.loader! };
-}
-
-function next<E extends keyof LoaderEvents>(
-  loader: PluginLoader,
-  event: E,
-  match: (e: LoaderEvents[E]) => boolean = () => true,
-): Promise<LoaderEvents[E]> {
-  return new Promise((resolve) => {
-    const off = loader.on(event, (e) => {
-      if (match(e)) {
-        off();
-        resolve(e);
-      }
-    });
-  });
-}
 
 describe('loading into a running agent', () => {
   it('loads the chosen versions in dependency order once the agent has started', async () => {
@@ -35,7 +12,7 @@ describe('loading into a running agent', () => {
     });
     await writePlugin(dir, { name: 'greeter', version: '1.2.0' });
     await writePlugin(dir, { name: 'greeter', version: '0.9.0' });
-    const { t, loader } = await host(dir);
+    const { t, loader } = await loaderHost(dir);
     expect(loader.list().map((p) => [p.name, p.version, p.state])).toEqual([
       ['greeter', '1.2.0', 'loaded'],
       ['shouter', '1.0.0', 'loaded'],
@@ -61,7 +38,7 @@ describe('loading into a running agent', () => {
         { name: 'bad', version: '1.0.0' },
         { code: pluginModule({ init: behaviour }) },
       );
-      const { t, loader } = await host(dir, 300);
+      const { t, loader } = await loaderHost(dir, { timeout: 300 });
       const bad = loader.list().find((p) => p.name === 'bad')!;
       expect(bad.state).toBe('failed');
       expect(bad.reason).toMatch(
@@ -90,7 +67,7 @@ describe('unloading', () => {
       version: '1.0.0',
       dependencies: { http: '*', mid: '*' },
     });
-    const { t, loader } = await host(dir);
+    const { t, loader } = await loaderHost(dir);
     await expect(loader.unload('base')).rejects.toThrow('base is required by loaded mid, top');
     const order: string[] = [];
     loader.on('unloaded', ({ name }) => order.push(name));
@@ -109,7 +86,7 @@ describe('unloading', () => {
       version: '1.0.0',
       dependencies: { http: '*', base: '*' },
     });
-    const { t } = await host(dir);
+    const { t } = await loaderHost(dir);
     const listing = await t.request<{ plugins: Array<{ name: string; state: string }> }>(
       'GET',
       '/plugins',
@@ -131,7 +108,7 @@ describe('reloading', () => {
   it('keeps the old version serving when the new one fails to start', async () => {
     const dir = pluginsDir();
     await writePlugin(dir, { name: 'greeter', version: '1.0.0' });
-    const { t, loader } = await host(dir);
+    const { t, loader } = await loaderHost(dir);
     await writePlugin(
       dir,
       { name: 'greeter', version: '1.1.0' },
@@ -153,7 +130,7 @@ describe('reloading', () => {
       version: '1.0.0',
       dependencies: { http: '*', greeter: '^1.0.0' },
     });
-    const { t, loader } = await host(dir);
+    const { t, loader } = await loaderHost(dir);
     await writePlugin(dir, { name: 'greeter', version: '1.3.0' });
     await loader.reload('greeter');
     expect((await t.request('GET', '/greeter')).body).toMatchObject({ version: '1.3.0' });
@@ -165,16 +142,12 @@ describe('reloading', () => {
   it('watches the directory and picks up a new version', async () => {
     const dir = pluginsDir();
     await writePlugin(dir, { name: 'greeter', version: '1.0.0' });
-    const t = await testAgent(new HostFlavor(), {
-      config: { loader: { dir, watch: true, debounce: 50 } },
-    });
-    await t.flavor.loader.loaded;
-    const loader = t.flavor.loader.loader!;
-    const reloaded = next(loader, 'reloaded');
+    const { t, loader } = await loaderHost(dir, { watch: true, debounce: 50 });
+    const reloaded = nextEvent(loader, 'reloaded');
     await writePlugin(dir, { name: 'greeter', version: '1.4.0' });
     expect(await reloaded).toEqual({ name: 'greeter', from: '1.0.0', to: '1.4.0' });
     expect((await t.request('GET', '/greeter')).body).toMatchObject({ version: '1.4.0' });
-    const loaded = next(loader, 'loaded', (e) => e.name === 'newcomer');
+    const loaded = nextEvent(loader, 'loaded', (e) => e.name === 'newcomer');
     await writePlugin(dir, { name: 'newcomer', version: '0.1.0' });
     await loaded;
     expect((await t.request('GET', '/newcomer')).status).toBe(200);

@@ -1,6 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 import { listeningUrl, runTs } from '../../test/helpers/child.js';
+import { pluginsDir, writePlugin } from '../../test/helpers/plugin-folders.js';
+import { testAgent } from '../../src/testing/index.js';
+import { QuietHostFlavor } from './flavor.js';
 
 const cli = fileURLToPath(new URL('../../src/cli/flavorkit.ts', import.meta.url));
 const plugins = fileURLToPath(new URL('./plugins', import.meta.url));
@@ -33,4 +36,16 @@ it('checks the integrity of every example plugin', async () => {
     expect((await child.exited).code).toBe(0);
     expect(child.output()).toContain('integrity ok');
   }
+});
+
+it('builds a host of its own with a loader printer that prints problems only', async () => {
+  const dir = pluginsDir();
+  await writePlugin(dir, { name: 'fine', version: '1.0.0' });
+  await writePlugin(dir, { name: 'needy', version: '1.0.0', dependencies: { absent: '^1.0.0' } });
+  const t = await testAgent(new QuietHostFlavor(), { config: { loader: { dir } } });
+  await t.flavor.loader.loaded;
+  expect((await t.request('GET', '/fine')).status).toBe(200);
+  expect(t.logs.filter((l) => l.logger === 'loader').map((l) => l.message)).toEqual([
+    'needy blocked: requires absent@^1.0.0, which is not available',
+  ]);
 });

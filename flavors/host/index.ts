@@ -1,5 +1,5 @@
 import { Embed, Flavor, Plug } from '../../src/index.js';
-import { PluginLoaderPlugin } from '../../src/loader/index.js';
+import { PluginLoaderPlugin } from '../../plugins/loader-admin/index.js';
 import { RpcFlavor } from '../rpc/index.js';
 
 /** The RPC flavor plus the plugin loader: a host for plugins loaded at run time. */

@@ -5,13 +5,10 @@ export { LoaderError, ManifestError } from '../errors.js';
 export { checkManifest, MANIFEST, readManifest } from './manifest.js';
 export type { Manifest } from './manifest.js';
 export { PluginLoader } from './loader.js';
-export type {
-  LoadState,
-  LoaderCounts,
-  LoaderEvents,
-  LoaderListing,
-  LoaderOptions,
-} from './loader.js';
-export { LoaderConfig, PluginLoaderPlugin } from './plugin.js';
+export type { LoaderCounts, LoaderOptions } from './loader.js';
+export type { LoadState, LoaderListing } from './slots.js';
+export type { LoaderEvents } from './events.js';
+export { loaderLogPrinter } from './printer.js';
+export type { LoaderPrinter, LoaderPrinterSource } from './printer.js';
 export type { Skipped } from './select.js';
 export type { Refused } from './discover.js';

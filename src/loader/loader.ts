@@ -1,43 +1,23 @@
-import { watch, type FSWatcher } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { LoaderError, messageOf } from '../errors.js';
+import semver from 'semver';
+import { LoaderError, toError } from '../errors.js';
 import { Events } from '../events.js';
 import type { Logger } from '../logging/logger.js';
 import type { AgentView, Plugin } from '../plugin.js';
-import { discoverPlugins, type Refused } from './discover.js';
+import { PluginFolders, type Refused, type Reread } from './discover.js';
+import type { LoaderEvents } from './events.js';
 import { type HostHandle, type HostInfo, PLUGIN_API_VERSION } from './host.js';
+import { loaderLogPrinter, type LoaderPrinter } from './printer.js';
 import { resolveDependencies } from './resolve.js';
-import { type Chosen, type Skipped, selectVersion } from './select.js';
-
-/** Where a plugin is in the loader's hands. */
-export type LoadState = 'discovered' | 'loading' | 'loaded' | 'failed' | 'unloading' | 'unloaded';
-
-/** One plugin as the loader lists it. */
-export interface LoaderListing {
-  name: string;
-  /** The chosen version, if one passed every check. */
-  version?: string | undefined;
-  state: LoadState;
-  /** Why it is not loaded (blocked, failed), if it is not. */
-  reason?: string | undefined;
-  /** Versions passed over, newest first, each with its reason. */
-  skipped: Skipped[];
-}
-
-/** The loader's events. */
-export interface LoaderEvents {
-  discovered: { name: string; version?: string | undefined };
-  skipped: { name: string; version: string; reason: string };
-  refused: { dir: string; reason: string };
-  blocked: { name: string; reason: string };
-  loading: { name: string; version: string };
-  loaded: { name: string; version: string };
-  failed: { name: string; version?: string | undefined; reason: string };
-  unloading: { name: string; version: string };
-  unloaded: { name: string; version: string };
-  reloaded: { name: string; from: string; to: string };
-}
+import { type Chosen, selectVersion } from './select.js';
+import {
+  type LoaderListing,
+  listingOf,
+  operation,
+  type Operation,
+  type Slot,
+  stampOf,
+} from './slots.js';
+import { FolderWatch } from './watch.js';
 
 /** What the loader has counted since it was made. */
 export interface LoaderCounts {
@@ -54,7 +34,10 @@ export interface LoaderOptions {
   dir: string;
   /** The running agent the plugins join. */
   agent: AgentView;
+  /** Where the default printer writes. */
   log?: Logger | undefined;
+  /** Turns the loader's events into output; default `loaderLogPrinter` (lines through `log`). */
+  printer?: LoaderPrinter | undefined;
   /** Refuse versions without an integrity field. */
   requireIntegrity?: boolean | undefined;
   /** Ms of quiet after a change in `dir` before watch mode acts; default 200. */
@@ -63,22 +46,16 @@ export interface LoaderOptions {
   timeout?: number | undefined;
 }
 
-interface Slot {
-  name: string;
-  state: LoadState;
-  chosen?: Chosen | undefined;
-  skipped: Skipped[];
-  reason?: string | undefined;
-  /** The chosen version's folder and modification time, to notice a changed version. */
-  stamp?: string | undefined;
-  /** Loaded: the running version and its stamp. */
-  running?: { version: string; stamp: string } | undefined;
-}
+/** The plugins handed to a version, or why it cannot have them. */
+type Wiring =
+  | { dependencies: Record<string, unknown>; requires: Map<string, string>; uses: Set<string> }
+  | { blocked: string };
 
 /**
  * Loads plugin versions from a directory into a running agent: newest
  * acceptable version of each, dependencies first; loads, unloads and reloads
- * them while the agent serves, and optionally watches the directory.
+ * them while the agent serves, and optionally watches the directory. The
+ * dependency ranges of loaded plugins hold for as long as they run.
  */
 export class PluginLoader {
   readonly counts: LoaderCounts = {
@@ -89,19 +66,24 @@ export class PluginLoader {
     skippedCandidates: 0,
   };
   private readonly events: Events<LoaderEvents>;
+  private readonly folders: PluginFolders;
   private readonly slots = new Map<string, Slot>();
   private order: string[] = [];
-  private edges = new Map<string, string[]>();
-  private refused: Refused[] = [];
-  private watcher?: FSWatcher | undefined;
-  private timer?: NodeJS.Timeout | undefined;
+  private watcher?: FolderWatch | undefined;
   /** Serialises operations: one load, unload, reload or sync at a time. */
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: LoaderOptions) {
-    this.events = new Events<LoaderEvents>((err) =>
-      options.log?.error(`a loader event listener threw: ${messageOf(err)}`),
-    );
+    this.folders = new PluginFolders(options.dir);
+    this.events = new Events<LoaderEvents>((err, event) => {
+      if (event !== 'listenerFailed') {
+        this.events.emit('listenerFailed', { event, error: toError(err) });
+      }
+    });
+    (options.printer ?? loaderLogPrinter)({
+      on: (event, listener) => this.events.on(event, listener),
+      log: options.log,
+    });
   }
 
   /** Subscribes to a loader event; returns a function that unsubscribes. */
@@ -109,7 +91,7 @@ export class PluginLoader {
     return this.events.on(event, listener);
   }
 
-  /** Scans the directory and chooses a version of each plugin; loads nothing. */
+  /** Scans the whole directory and chooses a version of each plugin; loads nothing. */
   discover(): Promise<LoaderListing[]> {
     return this.serial(async () => {
       await this.scan();
@@ -120,38 +102,34 @@ export class PluginLoader {
   /** Every plugin known, in load order first, with version, state and reasons. */
   list(): LoaderListing[] {
     const names = [...new Set([...this.order, ...[...this.slots.keys()].sort()])];
-    return names.map((name) => {
-      const slot = this.slots.get(name)!;
-      return {
-        name,
-        version: slot.running?.version ?? slot.chosen?.manifest.version,
-        state: slot.state,
-        ...(slot.reason === undefined ? {} : { reason: slot.reason }),
-        skipped: slot.skipped,
-      };
-    });
+    return names.map((name) => listingOf(this.slots.get(name)!));
   }
 
-  /** Folders whose manifests were refused, with the reason. */
+  /** Folders whose manifests were refused, or that hold a version another folder holds too. */
   refusedFolders(): Refused[] {
-    return [...this.refused];
+    return this.folders.refused();
   }
 
   /** Loads every discovered plugin in dependency order; failures are recorded, not thrown. */
   loadAll(): Promise<void> {
     return this.serial(async () => {
+      const op = operation(false);
       for (const name of this.order) {
         const slot = this.slots.get(name)!;
         if (slot.state === 'discovered' || slot.state === 'unloaded') {
-          await this.loadOne(name).catch(() => undefined);
+          await this.loadOne(name, op).catch(() => undefined);
         }
       }
     });
   }
 
-  /** Loads one plugin, and its dependencies first; rejects with the reason when it cannot. */
+  /**
+   * Loads one plugin, and its dependencies first; rejects with the reason when
+   * it cannot. Reads the folders that appeared since the last read and the
+   * plugin's own folders, never the whole directory.
+   */
   load(name: string): Promise<void> {
-    return this.serial(() => this.loadOne(name));
+    return this.serial(() => this.loadOne(name, operation(true)));
   }
 
   /**
@@ -163,37 +141,38 @@ export class PluginLoader {
   }
 
   /**
-   * Looks for the newest acceptable version again and swaps it in: the new
-   * version starts before the old one closes; if it fails, the old one keeps
-   * serving. Loaded dependents are unloaded first and loaded again after.
+   * Reads the plugin's folders again and swaps in the newest acceptable version:
+   * the new version starts before the old one closes; if it fails, the old one
+   * keeps serving. A version outside the range a loaded plugin requires is
+   * refused. Loaded dependents are unloaded first and loaded again after.
    */
   reload(name: string): Promise<void> {
-    return this.serial(() => this.reloadOne(name));
+    return this.serial(() => this.reloadOne(name, operation(true)));
   }
 
-  /** Watches the directory; after `debounce` ms of quiet, loads, upgrades and unloads what changed. */
+  /**
+   * Watches the directory; after `debounce` ms of quiet, loads, upgrades and
+   * unloads what changed, reading only the folders that changed.
+   */
   watch(): void {
-    if (this.watcher) return;
-    this.watcher = watch(this.options.dir, { recursive: true }, () => {
-      clearTimeout(this.timer);
-      this.timer = setTimeout(() => {
-        void this.serial(() => this.sync()).catch((err: unknown) =>
-          this.options.log?.error(`plugin directory sync failed: ${messageOf(err)}`),
-        );
-      }, this.options.debounce ?? 200);
-    });
+    const failed = (err: unknown) => this.events.emit('watchFailed', { error: toError(err) });
+    this.watcher ??= new FolderWatch(
+      this.options.dir,
+      this.options.debounce ?? 200,
+      (changed) => void this.serial(() => this.sync(changed)).catch(failed),
+      failed,
+    );
   }
 
   /** Stops watching; waits for an operation in progress. */
   async close(): Promise<void> {
-    clearTimeout(this.timer);
     this.watcher?.close();
     this.watcher = undefined;
     await this.queue.catch(() => undefined);
   }
 
-  private serial<T>(operation: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(operation, operation);
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -202,92 +181,210 @@ export class PluginLoader {
     return { apiVersion: PLUGIN_API_VERSION, agent: this.options.agent };
   }
 
-  /** Discovery, selection and resolution; updates every slot that is not loaded. */
+  /** Reads every folder, chooses a version of every plugin and checks their dependencies. */
   private async scan(): Promise<void> {
-    const { byName, refused } = await discoverPlugins(this.options.dir);
-    this.refused = refused;
-    for (const r of refused) {
-      this.options.log?.warn(`plugin folder ${r.dir} refused: ${r.reason}`);
-      this.events.emit('refused', r);
-    }
-    const chosen = new Map<string, Chosen>();
-    for (const [name, candidates] of byName) {
-      const stamps = await Promise.all(candidates.map((c) => stampOf(c.dir, c.manifest.main)));
-      const stampByDir = new Map(candidates.map((c, i) => [c.dir, stamps[i]!]));
-      const { chosen: pick, skipped } = await selectVersion(candidates, {
-        host: this.host(),
-        requireIntegrity: this.options.requireIntegrity ?? false,
-        cacheKey: stamps.join('|'),
-        timeoutMs: this.options.timeout ?? 15_000,
-      });
-      const slot = this.slots.get(name) ?? { name, state: 'discovered' as LoadState, skipped: [] };
-      slot.skipped = skipped;
-      slot.chosen = pick;
-      slot.stamp = pick ? stampByDir.get(pick.dir) : undefined;
-      this.slots.set(name, slot);
-      this.counts.skippedCandidates += skipped.length;
-      for (const s of skipped) {
-        this.options.log?.info(`${name}@${s.version} skipped: ${s.reason}`);
-        this.events.emit('skipped', { name, ...s });
-      }
-      if (pick) chosen.set(name, pick);
-      this.events.emit('discovered', { name, version: pick?.manifest.version });
-    }
+    for (const r of await this.folders.scanAll()) this.events.emit('refused', r);
+    const names = new Set([...this.folders.names(), ...this.slots.keys()]);
+    for (const name of names) await this.choose(name);
+    this.resolve();
+  }
+
+  /**
+   * Orders every plugin by the versions that run or would load, and records why
+   * the ones not loaded cannot be (dependencies missing, out of range, a cycle).
+   */
+  private resolve(): void {
+    const versions = new Map<string, Chosen>();
     for (const [name, slot] of this.slots) {
-      if (!byName.has(name)) {
-        slot.chosen = undefined;
-        slot.stamp = undefined;
-      }
+      const version = slot.running?.chosen ?? slot.chosen;
+      if (version) versions.set(name, version);
     }
-    const statics = new Set(
-      this.options.agent.plugins.map((p) => p.name).filter((n) => !this.slots.get(n)?.running),
-    );
-    const resolution = resolveDependencies(chosen, statics);
+    const resolution = resolveDependencies(versions, this.statics(operation(false)));
     this.counts.versionConflicts += resolution.conflicts;
     this.order = resolution.order;
-    this.edges = resolution.edges;
-    for (const [name, slot] of this.slots) {
+    for (const slot of this.slots.values()) {
       if (slot.running) continue;
-      const reason = !slot.chosen
-        ? byName.has(name)
-          ? 'no version passed the checks'
-          : 'no longer in the plugins directory'
-        : resolution.blocked.get(name);
-      slot.reason = reason;
-      slot.state = reason ? 'failed' : slot.state === 'failed' ? 'discovered' : slot.state;
-      if (reason && slot.chosen) this.events.emit('blocked', { name, reason });
+      const blocked = resolution.blocked.get(slot.name);
+      if (!slot.chosen) {
+        slot.state = 'failed';
+        slot.reason = this.unavailable(slot.name);
+      } else if (blocked) {
+        this.block(slot, blocked);
+      } else {
+        if (slot.state === 'failed' || slot.state === 'blocked') slot.state = 'discovered';
+        slot.reason = undefined;
+      }
     }
   }
 
-  private async loadOne(name: string): Promise<void> {
-    const slot = this.slotOf(name);
-    if (slot.state === 'loaded') return;
-    if (!slot.chosen || (slot.reason && !slot.running)) {
+  /** Chooses the newest acceptable version of `name` among its folders as last read. */
+  private async choose(name: string): Promise<Slot | undefined> {
+    const candidates = this.folders.candidates(name);
+    for (const r of this.folders.duplicatesOf(name)) this.events.emit('refused', r);
+    let slot = this.slots.get(name);
+    if (!slot) {
+      if (candidates.length === 0 && this.folders.duplicatesOf(name).length === 0) return;
+      slot = { name, state: 'discovered', skipped: [] };
+      this.slots.set(name, slot);
+    }
+    const stamps = await Promise.all(candidates.map((c) => stampOf(c.dir, c.manifest.main)));
+    const { chosen, skipped } = await selectVersion(candidates, {
+      host: this.host(),
+      requireIntegrity: this.options.requireIntegrity ?? false,
+      cacheKey: stamps.join('|'),
+      timeoutMs: this.options.timeout ?? 15_000,
+    });
+    slot.skipped = skipped;
+    slot.chosen = chosen;
+    slot.stamp = chosen ? stamps[candidates.findIndex((c) => c.dir === chosen.dir)] : undefined;
+    this.counts.skippedCandidates += skipped.length;
+    for (const s of skipped) this.events.emit('skipped', { name, ...s });
+    this.events.emit('discovered', { name, version: chosen?.manifest.version });
+    return slot;
+  }
+
+  /**
+   * The slot of `name`, its folders read again when the operation is fresh:
+   * first the directory's new folders (once per operation), then the plugin's own.
+   */
+  private async slotFor(name: string, op: Operation): Promise<Slot | undefined> {
+    if (!op.fresh || op.chosen.has(name)) return this.slots.get(name);
+    if (!op.refreshed) {
+      op.refreshed = true;
+      this.emitRefused(await this.folders.refresh());
+    }
+    op.chosen.add(name);
+    this.emitRefused(await this.folders.rereadPlugin(name));
+    const slot = await this.choose(name);
+    if (slot && !slot.running && !slot.chosen) {
+      slot.state = 'failed';
+      slot.reason = this.unavailable(name);
+    }
+    return slot;
+  }
+
+  private async loadOne(name: string, op: Operation, via: readonly string[] = []): Promise<void> {
+    const slot = await this.slotFor(name, op);
+    if (!slot) throw new LoaderError(`no plugin called "${name}" was discovered`, 404);
+    if (slot.running) return;
+    const failed = op.failed.get(name);
+    if (failed !== undefined) throw new LoaderError(`${name} cannot be loaded: ${failed}`, 409);
+    if (!slot.chosen) {
       throw new LoaderError(`${name} cannot be loaded: ${slot.reason ?? 'no version chosen'}`, 409);
     }
-    for (const dep of this.edges.get(name) ?? []) {
-      if (this.slots.get(dep)?.state !== 'loaded') await this.loadOne(dep);
+    await this.start(slot, { chosen: slot.chosen, stamp: slot.stamp! }, op, via);
+  }
+
+  /** Loads `chosen` as `slot`'s version: its dependencies first, then attached to the agent. */
+  private async start(
+    slot: Slot,
+    version: { chosen: Chosen; stamp: string },
+    op: Operation,
+    via: readonly string[],
+  ): Promise<void> {
+    const { chosen, stamp } = version;
+    const { name } = slot;
+    const { version: v } = chosen.manifest;
+    const wiring = await this.wire(chosen, op, [...via, name]);
+    if ('blocked' in wiring) {
+      this.block(slot, wiring.blocked);
+      op.failed.set(name, wiring.blocked);
+      throw new LoaderError(`${name} cannot be loaded: ${wiring.blocked}`, 409);
     }
-    const { manifest } = slot.chosen;
     slot.state = 'loading';
-    this.events.emit('loading', { name, version: manifest.version });
+    this.events.emit('loading', { name, version: v });
     try {
-      const plugin = await this.make(slot.chosen);
-      await this.options.agent.attach({ name, plugin, path: `loader:${slot.chosen.dir}` });
+      const plugin = await this.make(chosen, wiring.dependencies);
+      await this.options.agent.attach({ name, plugin, path: `loader:${chosen.dir}` });
     } catch (err) {
-      this.fail(slot, err);
-      throw new LoaderError(`${name}@${manifest.version} failed to load: ${slot.reason}`, 500);
+      const reason = toError(err).message;
+      slot.state = 'failed';
+      slot.reason = reason;
+      op.failed.set(name, `${name}@${v} failed to load: ${reason}`);
+      this.counts.failures += 1;
+      this.events.emit('failed', { name, version: v, reason });
+      throw new LoaderError(`${name}@${v} failed to load: ${reason}`, 500);
     }
     slot.state = 'loaded';
     slot.reason = undefined;
-    slot.running = { version: manifest.version, stamp: slot.stamp! };
+    slot.running = { chosen, stamp, requires: wiring.requires, uses: wiring.uses };
+    slot.last = v;
     this.counts.loaded += 1;
-    this.options.log?.info(`${name}@${manifest.version} loaded`);
-    this.events.emit('loaded', { name, version: manifest.version });
+    this.events.emit('loaded', { name, version: v });
+  }
+
+  /**
+   * The plugins a version needs, loaded first when they are not: each required
+   * one must be static or a loader plugin in range; an optional one is handed
+   * over only when it is static or loaded in range.
+   */
+  private async wire(chosen: Chosen, op: Operation, via: readonly string[]): Promise<Wiring> {
+    const { dependencies, optionalDependencies } = chosen.manifest;
+    const named = [...Object.keys(dependencies), ...Object.keys(optionalDependencies)];
+    const requires = new Map<string, string>();
+    const uses = new Set<string>();
+    const handed = Object.create(null) as Record<string, unknown>;
+    if (named.length === 0) return { dependencies: handed, requires, uses };
+    const statics = this.statics(op);
+    for (const [dep, range] of Object.entries(dependencies)) {
+      if (statics.has(dep)) continue;
+      const blocked = await this.meet(dep, range, op, via, false);
+      if (blocked !== undefined) return { blocked };
+      requires.set(dep, range);
+      uses.add(dep);
+    }
+    for (const [dep, range] of Object.entries(optionalDependencies)) {
+      if (!statics.has(dep) && (await this.meet(dep, range, op, via, true)) === undefined) {
+        uses.add(dep);
+      }
+    }
+    const container = this.options.agent.container;
+    for (const dep of named) {
+      if ((statics.has(dep) || uses.has(dep)) && container.isBound(dep)) {
+        handed[dep] = container.get(dep);
+      }
+    }
+    return { dependencies: handed, requires, uses };
+  }
+
+  /** Loads dependency `dep` in `range` unless it runs; why it cannot be had, or undefined. */
+  private async meet(
+    dep: string,
+    range: string,
+    op: Operation,
+    via: readonly string[],
+    optional: boolean,
+  ): Promise<string | undefined> {
+    const slot = await this.slotFor(dep, op);
+    const wanted = `${dep}@${range}`;
+    if (slot?.running) {
+      const { version } = slot.running.chosen.manifest;
+      return semver.satisfies(version, range)
+        ? undefined
+        : `requires ${wanted}, but ${dep}@${version} is loaded`;
+    }
+    if (!slot?.chosen) return `requires ${wanted}, which is not available`;
+    const { version } = slot.chosen.manifest;
+    if (!semver.satisfies(version, range)) {
+      if (!optional) this.counts.versionConflicts += 1;
+      return `requires ${wanted}, but ${dep}@${version} was chosen`;
+    }
+    if (via.includes(dep)) {
+      return `dependency cycle: ${[...via.slice(via.indexOf(dep)), dep].join(' -> ')}`;
+    }
+    const failed = op.failed.get(dep);
+    if (failed !== undefined) return `requires ${dep}, which cannot be loaded: ${failed}`;
+    try {
+      await this.start(slot, { chosen: slot.chosen, stamp: slot.stamp! }, op, via);
+      return undefined;
+    } catch (err) {
+      return `requires ${dep}, which cannot be loaded: ${op.failed.get(dep) ?? toError(err).message}`;
+    }
   }
 
   private async unloadOne(name: string, force: boolean): Promise<void> {
-    const slot = this.slotOf(name);
+    const slot = this.slots.get(name);
+    if (!slot) throw new LoaderError(`no plugin called "${name}" was discovered`, 404);
     if (!slot.running) throw new LoaderError(`${name} is not loaded`, 409);
     const dependents = this.loadedDependents(name);
     if (dependents.length > 0 && !force) {
@@ -297,7 +394,7 @@ export class PluginLoader {
       );
     }
     for (const dependent of [...dependents].reverse()) await this.unloadOne(dependent, true);
-    const version = slot.running.version;
+    const { version } = slot.running.chosen.manifest;
     slot.state = 'unloading';
     this.events.emit('unloading', { name, version });
     try {
@@ -305,114 +402,149 @@ export class PluginLoader {
     } finally {
       slot.state = 'unloaded';
       slot.running = undefined;
+      slot.reason = undefined;
       this.counts.unloaded += 1;
-      this.options.log?.info(`${name}@${version} unloaded`);
       this.events.emit('unloaded', { name, version });
     }
   }
 
-  private async reloadOne(name: string): Promise<void> {
-    const slot = this.slotOf(name);
-    await this.scan();
-    if (!slot.running) return this.loadOne(name);
-    if (!slot.chosen) throw new LoaderError(`${name} has no loadable version any more`, 409);
-    const from = slot.running.version;
-    const dependents = this.loadedDependents(name);
-    for (const dependent of [...dependents].reverse()) await this.unloadOne(dependent, true);
+  private async reloadOne(name: string, op: Operation): Promise<void> {
+    const slot = await this.slotFor(name, op);
+    if (!slot) throw new LoaderError(`no plugin called "${name}" was discovered`, 404);
+    if (!slot.running) return this.loadOne(name, op);
+    const running = slot.running;
+    const from = running.chosen.manifest.version;
     const chosen = slot.chosen;
+    const refuse = (reason: string, version?: string): never => {
+      slot.reason = `reload refused: ${reason}`;
+      this.events.emit('reloadRefused', { name, version, running: from, reason });
+      throw new LoaderError(`${name}: ${reason}; ${from} keeps serving`, 409);
+    };
+    if (!chosen) return refuse(`no loadable version any more (${this.unavailable(name)})`);
+    const to = chosen.manifest.version;
+    const dependents = this.loadedDependents(name);
+    for (const dependent of dependents) {
+      const range = this.slots.get(dependent)!.running!.requires.get(name);
+      if (range !== undefined && !semver.satisfies(to, range)) {
+        refuse(`${name}@${to} is outside ${range}, which loaded ${dependent} requires`, to);
+      }
+    }
+    const wiring = await this.wire(chosen, op, [name]);
+    if ('blocked' in wiring) return refuse(wiring.blocked, to);
+    const loop = dependents.find((d) => wiring.uses.has(d));
+    if (loop) refuse(`dependency cycle: ${name} -> ${loop} -> ${name}`, to);
+    const again = dependents.map((d) => [this.slots.get(d)!, this.slots.get(d)!.running!] as const);
+    for (const dependent of [...dependents].reverse()) await this.unloadOne(dependent, true);
     try {
-      const plugin = await this.make(chosen);
+      const plugin = await this.make(chosen, wiring.dependencies);
       await this.options.agent.replace(name, plugin);
-      slot.running = { version: chosen.manifest.version, stamp: slot.stamp! };
+      slot.running = { chosen, stamp: slot.stamp!, requires: wiring.requires, uses: wiring.uses };
+      slot.last = to;
       slot.reason = undefined;
-      this.events.emit('reloaded', { name, from, to: chosen.manifest.version });
-      this.options.log?.info(`${name} reloaded: ${from} -> ${chosen.manifest.version}`);
+      this.events.emit('reloaded', { name, from, to });
     } catch (err) {
+      const reason = toError(err).message;
       this.counts.failures += 1;
-      const reason = messageOf(err);
-      this.options.log?.error(
-        `${name}@${chosen.manifest.version} failed to start; ${from} keeps serving: ${reason}`,
-      );
-      this.events.emit('failed', { name, version: chosen.manifest.version, reason });
-      slot.reason = `reload to ${chosen.manifest.version} failed: ${reason}`;
-      throw new LoaderError(
-        `${name}@${chosen.manifest.version} failed; ${from} keeps serving: ${reason}`,
-        500,
-      );
+      slot.reason = `reload to ${to} failed: ${reason}`;
+      this.events.emit('failed', { name, version: to, running: from, reason });
+      throw new LoaderError(`${name}@${to} failed; ${from} keeps serving: ${reason}`, 500);
     } finally {
-      for (const dependent of dependents) await this.loadOne(dependent).catch(() => undefined);
+      const rewire = operation(false);
+      for (const [dependent, was] of again) {
+        await this.start(dependent, was, rewire, []).catch(() => undefined);
+      }
     }
   }
 
-  /** Applies what changed in the directory: new plugins load, changed ones reload, gone ones unload. */
-  private async sync(): Promise<void> {
-    const before = new Map([...this.slots].map(([n, s]) => [n, s.running?.stamp]));
-    await this.scan();
-    for (const name of [...this.slots.keys()].reverse()) {
-      const slot = this.slots.get(name)!;
-      if (slot.running && !slot.chosen) await this.unloadOne(name, true).catch(() => undefined);
+  /**
+   * Applies what changed in the directory: new plugins load, changed ones
+   * reload, gone ones unload. Reads the `changed` sub-folders and new ones, or
+   * everything when `changed` is undefined.
+   */
+  private async sync(changed: Set<string> | undefined): Promise<void> {
+    if (changed) {
+      const read = await this.folders.refresh(changed);
+      this.emitRefused(read);
+      for (const name of read.names) await this.choose(name);
+      this.resolve();
+    } else {
+      await this.scan();
     }
+    // a plugin that no folder holds any more unloads; one whose versions fail the
+    // checks or sit in two folders keeps running, and its reload is refused with the reason
+    for (const name of [...this.slots.keys()].reverse()) {
+      const held = this.folders.candidates(name).length + this.folders.duplicatesOf(name).length;
+      if (this.slots.get(name)!.running && held === 0) {
+        await this.unloadOne(name, true).catch(() => undefined);
+      }
+    }
+    const op = operation(false);
     for (const name of this.order) {
       const slot = this.slots.get(name)!;
-      if (!slot.running) await this.loadOne(name).catch(() => undefined);
-      else if (slot.stamp !== before.get(name)) await this.reloadOne(name).catch(() => undefined);
+      if (!slot.running) {
+        if (slot.state !== 'blocked') await this.loadOne(name, op).catch(() => undefined);
+      } else if (slot.stamp !== slot.running.stamp) {
+        await this.reloadOne(name, op).catch(() => undefined);
+      }
     }
   }
 
-  private async make(chosen: Chosen): Promise<Plugin> {
+  private async make(chosen: Chosen, dependencies: Record<string, unknown>): Promise<Plugin> {
     const { manifest } = chosen;
     const agent = this.options.agent;
-    const plugin = <T>(name: string) => agent.container.get<T>(name);
-    const dependencies: Record<string, unknown> = {};
-    for (const dep of [
-      ...Object.keys(manifest.dependencies),
-      ...Object.keys(manifest.optionalDependencies),
-    ]) {
-      if (agent.container.isBound(dep)) dependencies[dep] = agent.container.get(dep);
-    }
     const host: HostHandle = {
       ...this.host(),
       name: manifest.name,
       version: manifest.version,
-      plugin,
+      plugin: <T>(name: string) => agent.container.get<T>(name),
       dependencies,
     };
     return chosen.factory(host);
   }
 
-  private fail(slot: Slot, err: unknown): void {
-    slot.state = 'failed';
-    slot.reason = messageOf(err);
-    this.counts.failures += 1;
-    this.options.log?.error(`${slot.name} failed to load: ${slot.reason}`);
-    this.events.emit('failed', {
-      name: slot.name,
-      version: slot.chosen?.manifest.version,
-      reason: slot.reason,
-    });
+  /** Why `name` has no version to load. */
+  private unavailable(name: string): string {
+    const twice = this.folders.duplicatesOf(name)[0];
+    if (this.folders.candidates(name).length > 0) return 'no version passed the checks';
+    return twice ? twice.reason : 'no longer in the plugins directory';
   }
 
-  /** Loaded plugins that need `name`, directly or through others, in load order. */
+  private emitRefused({ refused }: Reread): void {
+    for (const r of refused) this.events.emit('refused', r);
+  }
+
+  private block(slot: Slot, reason: string): void {
+    slot.state = 'blocked';
+    slot.reason = reason;
+    this.events.emit('blocked', { name: slot.name, reason });
+  }
+
+  /** The agent's own plugins, not the loader's: they satisfy any range. */
+  private statics(op: Operation): Set<string> {
+    op.statics ??= new Set(
+      this.options.agent.plugins
+        .map((p) => p.name)
+        .filter((name) => !this.slots.get(name)?.running),
+    );
+    return op.statics;
+  }
+
+  /** Loaded plugins handed `name`, directly or through others, in load order. */
   private loadedDependents(name: string): string[] {
-    const needs = (n: string, seen = new Set<string>()): boolean =>
-      (this.edges.get(n) ?? []).some(
-        (d) => d === name || (!seen.has(d) && (seen.add(d), needs(d, seen))),
-      );
-    return this.order.filter((n) => n !== name && this.slots.get(n)?.running && needs(n));
+    const found = new Set<string>([name]);
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const slot of this.slots.values()) {
+        if (found.has(slot.name) || !slot.running) continue;
+        if ([...slot.running.uses].some((d) => found.has(d))) {
+          found.add(slot.name);
+          grew = true;
+        }
+      }
+    }
+    found.delete(name);
+    if (found.size === 0) return [];
+    const loadOrder = this.options.agent.plugins.map((p) => p.name);
+    return loadOrder.filter((n) => found.has(n));
   }
-
-  private slotOf(name: string): Slot {
-    const slot = this.slots.get(name);
-    if (!slot) throw new LoaderError(`no plugin called "${name}" was discovered`, 404);
-    return slot;
-  }
-}
-
-/** The folder and the modification time of its main module: changes when a version is replaced. */
-async function stampOf(dir: string, main: string): Promise<string> {
-  const mtime = await stat(join(dir, main)).then(
-    (s) => s.mtimeMs,
-    () => 0,
-  );
-  return `${dir}@${mtime}`;
 }

@@ -11,9 +11,9 @@ export interface Manifest {
   host: string;
   /** The compiled ESM module, relative to the plugin's folder. */
   main: string;
-  /** Plugin name to semver range: must be loaded first. */
+  /** Plugin name to semver range: must be loaded first (an object without prototype). */
   dependencies: Record<string, string>;
-  /** Plugin name to semver range: used when present and in range. */
+  /** Plugin name to semver range: used when present and in range (an object without prototype). */
   optionalDependencies: Record<string, string>;
   /** `sha256-<base64>` over the folder's files; see `hashPluginFolder`. */
   integrity?: string | undefined;
@@ -87,7 +87,7 @@ export function checkManifest(data: unknown): Manifest {
   }
   const dependencies = ranges(m, 'dependencies', name);
   const optionalDependencies = ranges(m, 'optionalDependencies', name);
-  const both = Object.keys(dependencies).filter((d) => d in optionalDependencies);
+  const both = Object.keys(dependencies).filter((d) => Object.hasOwn(optionalDependencies, d));
   if (both.length > 0) {
     throw new ManifestError(`${both.join(', ')} cannot be both required and optional`);
   }
@@ -135,7 +135,8 @@ function ranges(m: Record<string, unknown>, key: string, self: string): Record<s
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ManifestError(`${key} must be an object of plugin names to semver ranges`);
   }
-  const out: Record<string, string> = {};
+  // no prototype: a plugin may be called `constructor`
+  const out = Object.create(null) as Record<string, string>;
   for (const [dep, range] of Object.entries(value)) {
     if (!NAME_PATTERN.test(dep)) throw new ManifestError(`${key}: "${dep}" is not a plugin name`);
     if (dep === self) throw new ManifestError(`${key}: a plugin cannot depend on itself`);

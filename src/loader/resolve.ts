@@ -1,6 +1,6 @@
 import semver from 'semver';
 import { orderByDependencies } from '../order.js';
-import type { Chosen } from './select.js';
+import type { Candidate } from './select.js';
 
 /** The outcome of resolving dependencies among chosen versions. */
 export interface Resolution {
@@ -20,7 +20,7 @@ export interface Resolution {
  * transitively, and orders the rest.
  */
 export function resolveDependencies(
-  chosen: Map<string, Chosen>,
+  chosen: ReadonlyMap<string, Candidate>,
   staticNames: ReadonlySet<string>,
 ): Resolution {
   const blocked = new Map<string, string>();
@@ -55,7 +55,9 @@ export function resolveDependencies(
     for (const name of names) {
       if (blocked.has(name)) continue;
       const { manifest } = chosen.get(name)!;
-      const bad = edges.get(name)!.find((d) => blocked.has(d) && d in manifest.dependencies);
+      const bad = edges
+        .get(name)!
+        .find((d) => blocked.has(d) && Object.hasOwn(manifest.dependencies, d));
       if (bad) {
         blocked.set(name, `requires ${bad}, which cannot be loaded: ${blocked.get(bad)!}`);
         changed = true;

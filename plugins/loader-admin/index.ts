@@ -1,12 +1,10 @@
 import { IsBoolean, IsInt, IsString, Min } from 'class-validator';
 import type { Request, Response } from 'express';
 import { Counter, type Registry } from 'prom-client';
-import { Setting } from '../config/setting.js';
-import type { InitContext, Plugin } from '../plugin.js';
-import type { HttpHandlers } from '../../plugins/http/index.js';
-import type { Metrics } from '../../plugins/prometheus/index.js';
-import { LoaderError, messageOf } from '../errors.js';
-import { type LoaderCounts, PluginLoader } from './loader.js';
+import { type InitContext, LoaderError, type Plugin, Setting, toError } from '../../src/index.js';
+import { type LoaderCounts, type LoaderPrinter, PluginLoader } from '../../src/loader/index.js';
+import type { HttpHandlers } from '../http/index.js';
+import type { Metrics } from '../prometheus/index.js';
 
 /** Settings of the `loader` plugin. */
 export class LoaderConfig {
@@ -47,12 +45,16 @@ export class PluginLoaderPlugin implements Plugin {
   loaded?: Promise<void>;
   private stopListening?: () => void;
 
+  /** `printer` replaces the loader's default log lines (`loaderLogPrinter`). */
+  constructor(private readonly options: { printer?: LoaderPrinter } = {}) {}
+
   async init(ctx: InitContext): Promise<void> {
     const cfg = ctx.config(LoaderConfig);
     const loader = new PluginLoader({
       dir: cfg.dir,
       agent: ctx.agent,
       log: ctx.log,
+      printer: this.options.printer,
       requireIntegrity: cfg.requireIntegrity,
       debounce: cfg.debounce,
       timeout: cfg.timeout,
@@ -86,7 +88,7 @@ function adminRoutes(http: HttpHandlers, loader: PluginLoader): void {
         res.json(loader.list().find((p) => p.name === req.params.name));
       } catch (err) {
         const status = err instanceof LoaderError ? err.status : 500;
-        res.status(status).json({ error: messageOf(err) });
+        res.status(status).json({ error: toError(err).message });
       }
     };
   http.admin.get('/plugins', (_req, res) => {
