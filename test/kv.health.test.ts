@@ -1,0 +1,85 @@
+import { Registry } from 'prom-client';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Agent, KvError } from '../src/index.js';
+import { KvPlugin } from '../plugins/kv/index.js';
+import { StatusCheckPlugin } from '../plugins/status-check/index.js';
+import { healthOf } from './helpers/health.js';
+import { kvTargets, stopTargets, until, type KvTarget } from './helpers/kv.js';
+
+// the test's own servers, which it kills and restarts
+const targets = (await kvTargets(true)).filter((t) => t.server);
+afterAll(() => stopTargets(targets));
+
+/** The value of one series in the registry's text output, or undefined. */
+async function sample(registry: Registry, series: string): Promise<number | undefined> {
+  const line = (await registry.metrics()).split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe.each(targets)('health of the $kind backend', (target: KvTarget) => {
+  it('turns error while its server is down, and ok by itself once it is back', async () => {
+    const server = target.server!;
+    const status = new StatusCheckPlugin();
+    const kv = new KvPlugin();
+    const registry = new Registry();
+    kv.deps = { status, metrics: { registry } };
+    const agent = new Agent(
+      [
+        { name: 'status', plugin: status },
+        { name: 'kv', plugin: kv },
+      ],
+      {
+        name: 'kvhealth',
+        env: {},
+        config: { kv: { ...target.settings(), healthInterval: 100, requestTimeout: 500 } },
+        log: { level: 'error' },
+      },
+    );
+    await agent.start();
+    try {
+      await healthOf(status, 'kv', 'ok');
+      const keys: string[] = [];
+      const after = until(() => keys.includes('/h/after'));
+      const watch = await kv.watch('/h/', (e) => {
+        if (e.type === 'resync') keys.push(...e.snapshot.map((s) => s.key));
+        else keys.push(e.key);
+        after.poke();
+      });
+      await kv.put('/h/before', 1);
+
+      await server.kill();
+      await healthOf(status, 'kv', 'error');
+      expect(status.agentStatus().state).toBe('error');
+      const failed = await kv.put('/h/down', 1).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(failed).toBeInstanceOf(KvError);
+      expect(failed).toMatchObject({ reason: 'unavailable', plugin: 'kv' });
+      expect((failed as Error).message).toContain(`127.0.0.1:${server.port}`);
+
+      await server.restart();
+      await healthOf(status, 'kv', 'ok');
+      expect(status.agentStatus().state).toBe('ok');
+      // the store works again without a restart of the agent, and the watch goes on
+      await kv.put('/h/after', 2);
+      await after.done;
+      expect(await kv.get('/h/after')).toMatchObject({ value: 2 });
+      await watch.close();
+
+      expect(
+        await sample(registry, 'flavorkit_kv_operations_total{store="kv",op="put",result="error"}'),
+      ).toBe(1);
+      expect(
+        await sample(registry, 'flavorkit_kv_operations_total{store="kv",op="put",result="ok"}'),
+      ).toBe(2);
+      // the watch came back: resumed (etcd keeps its data) or resynced (this redis lost its data)
+      const back =
+        (await sample(registry, 'flavorkit_kv_reconnects_total{store="kv"}'))! +
+        (await sample(registry, 'flavorkit_kv_resyncs_total{store="kv"}'))!;
+      expect(back).toBeGreaterThan(0);
+    } finally {
+      await agent.stop();
+    }
+  });
+});
