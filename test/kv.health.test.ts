@@ -83,3 +83,49 @@ describe.each(targets)('health of the $kind backend', (target: KvTarget) => {
     }
   });
 });
+
+describe('metrics of two stores in one registry', () => {
+  it('counts each store apart, read when the registry is scraped', async () => {
+    const registry = new Registry();
+    const a = new KvPlugin();
+    const b = new KvPlugin();
+    a.deps = { metrics: { registry } };
+    b.deps = { metrics: { registry } };
+    const agent = new Agent(
+      [
+        { name: 'kv-a', plugin: a },
+        { name: 'kv-b', plugin: b },
+      ],
+      { name: 'kvmetrics', env: {}, log: { level: 'error' } },
+    );
+    await agent.start();
+    try {
+      let events = 0;
+      const seen = until(() => events === 2);
+      const watch = await b.watch('/', () => {
+        events++;
+        seen.poke();
+      });
+      await a.put('/x', 1);
+      await a.put('/x', 2);
+      await a.get('/x');
+      await b.put('/y', 1);
+      await b.delete('/y');
+      await seen.done;
+      const ops = (store: string, op: string) =>
+        sample(registry, `flavorkit_kv_operations_total{store="${store}",op="${op}",result="ok"}`);
+      expect(await ops('kv-a', 'put')).toBe(2);
+      expect(await ops('kv-a', 'get')).toBe(1);
+      expect(await ops('kv-b', 'put')).toBe(1);
+      expect(await ops('kv-b', 'delete')).toBe(1);
+      expect(await sample(registry, 'flavorkit_kv_watch_events_total{store="kv-a"}')).toBe(0);
+      expect(await sample(registry, 'flavorkit_kv_watch_events_total{store="kv-b"}')).toBe(2);
+      expect(await sample(registry, 'flavorkit_kv_watch_lag_revisions{store="kv-b"}')).toBe(0);
+      // a second scrape reads the same totals, not twice them
+      expect(await ops('kv-a', 'put')).toBe(2);
+      await watch.close();
+    } finally {
+      await agent.stop();
+    }
+  });
+});
