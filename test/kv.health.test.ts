@@ -16,28 +16,42 @@ async function sample(registry: Registry, series: string): Promise<number | unde
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
+/** An agent with the status check and a KV store on `target` that notices a lost server fast. */
+async function startWithHealth(target: KvTarget) {
+  const status = new StatusCheckPlugin();
+  const kv = new KvPlugin();
+  const registry = new Registry();
+  kv.deps = { status, metrics: { registry } };
+  const agent = new Agent(
+    [
+      { name: 'status', plugin: status },
+      { name: 'kv', plugin: kv },
+    ],
+    {
+      name: 'kvhealth',
+      env: {},
+      config: { kv: { ...target.settings(), healthInterval: 100, requestTimeout: 500 } },
+      log: { level: 'error' },
+    },
+  );
+  await agent.start();
+  await healthOf(status, 'kv', 'ok');
+  return { agent, status, kv, registry };
+}
+
+/** The error a call rejects with. */
+async function failure(call: Promise<unknown>): Promise<Error> {
+  return (await call.then(
+    () => new Error('the call succeeded'),
+    (e: unknown) => e,
+  )) as Error;
+}
+
 describe.each(targets)('health of the $kind backend', (target: KvTarget) => {
   it('turns error while its server is down, and ok by itself once it is back', async () => {
     const server = target.server!;
-    const status = new StatusCheckPlugin();
-    const kv = new KvPlugin();
-    const registry = new Registry();
-    kv.deps = { status, metrics: { registry } };
-    const agent = new Agent(
-      [
-        { name: 'status', plugin: status },
-        { name: 'kv', plugin: kv },
-      ],
-      {
-        name: 'kvhealth',
-        env: {},
-        config: { kv: { ...target.settings(), healthInterval: 100, requestTimeout: 500 } },
-        log: { level: 'error' },
-      },
-    );
-    await agent.start();
+    const { agent, status, kv, registry } = await startWithHealth(target);
     try {
-      await healthOf(status, 'kv', 'ok');
       const keys: string[] = [];
       const after = until(() => keys.includes('/h/after'));
       const watch = await kv.watch('/h/', (e) => {
@@ -50,13 +64,10 @@ describe.each(targets)('health of the $kind backend', (target: KvTarget) => {
       await server.kill();
       await healthOf(status, 'kv', 'error');
       expect(status.agentStatus().state).toBe('error');
-      const failed = await kv.put('/h/down', 1).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+      const failed = await failure(kv.put('/h/down', 1));
       expect(failed).toBeInstanceOf(KvError);
       expect(failed).toMatchObject({ reason: 'unavailable', plugin: 'kv' });
-      expect((failed as Error).message).toContain(`127.0.0.1:${server.port}`);
+      expect(failed.message).toContain(`127.0.0.1:${server.port}`);
 
       await server.restart();
       await healthOf(status, 'kv', 'ok');
@@ -78,6 +89,26 @@ describe.each(targets)('health of the $kind backend', (target: KvTarget) => {
         (await sample(registry, 'flavorkit_kv_reconnects_total{store="kv"}'))! +
         (await sample(registry, 'flavorkit_kv_resyncs_total{store="kv"}'))!;
       expect(back).toBeGreaterThan(0);
+    } finally {
+      await agent.stop();
+    }
+  });
+
+  it('fails calls after requestTimeout while its server hangs, and answers once it goes on', async () => {
+    const server = target.server!;
+    const { agent, status, kv } = await startWithHealth(target);
+    try {
+      await kv.put('/hang/k', 1);
+      await server.pause();
+      try {
+        const failed = await failure(kv.get('/hang/k'));
+        expect(failed).toMatchObject({ code: 'FK_KV', reason: 'unavailable', plugin: 'kv' });
+        await healthOf(status, 'kv', 'error');
+      } finally {
+        server.resume();
+      }
+      await healthOf(status, 'kv', 'ok');
+      expect(await kv.get('/hang/k')).toMatchObject({ value: 1 });
     } finally {
       await agent.stop();
     }

@@ -101,7 +101,7 @@ async function openRedis(plugin: string, cfg: KvConfig, url: string): Promise<Ba
       namespace: cfg.namespace,
       history: cfg.history,
       reapInterval: cfg.reapInterval,
-      connectTimeout: cfg.requestTimeout,
+      requestTimeout: cfg.requestTimeout,
     });
   } catch (err) {
     throw unreachable(plugin, 'redis', where, err);

@@ -11,6 +11,7 @@ import type {
   RawRange,
   WatchSink,
 } from '../backend.js';
+import { Deadlines } from './deadline.js';
 import { COMMIT, RANGE, REAP, WATCH_START } from './redis-scripts.js';
 
 /** Options of the Redis backend. */
@@ -22,7 +23,8 @@ export interface RedisOptions {
   history: number;
   /** Ms between sweeps for expired keys. */
   reapInterval: number;
-  connectTimeout: number;
+  /** Ms to connect, and for a call to be answered. */
+  requestTimeout: number;
 }
 
 type Client = RedisClientType;
@@ -46,6 +48,7 @@ export class RedisBackend implements Backend {
   private readonly shas = new Map<string, string>();
   private readonly watches = new Set<Client>();
   private readonly reaper: NodeJS.Timeout;
+  private readonly deadlines: Deadlines;
 
   private constructor(
     private readonly client: Client,
@@ -57,6 +60,7 @@ export class RedisBackend implements Backend {
     this.keys = ['rev', 'data', 'index', 'expiry', 'changes', 'epoch'].map((k) => ns + k);
     this.reaper = setInterval(() => void this.reap().catch(() => undefined), options.reapInterval);
     this.reaper.unref();
+    this.deadlines = new Deadlines(options.requestTimeout, 'requestTimeout');
   }
 
   /** Connects a client made by the dynamically imported package; rejects when the server does not answer. */
@@ -68,14 +72,14 @@ export class RedisBackend implements Backend {
       url: options.url,
       disableOfflineQueue: true,
       socket: {
-        connectTimeout: options.connectTimeout,
+        connectTimeout: options.requestTimeout,
         reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1_000),
       },
     }) as unknown as Client;
     client.on('error', () => undefined);
     const first = redis.createClient({
       url: options.url,
-      socket: { connectTimeout: options.connectTimeout, reconnectStrategy: false },
+      socket: { connectTimeout: options.requestTimeout, reconnectStrategy: false },
     });
     first.on('error', () => undefined);
     // a first connection without retries, so a wrong address fails the start at once
@@ -86,7 +90,7 @@ export class RedisBackend implements Backend {
   }
 
   async get(key: string): Promise<RawEntry | undefined> {
-    const stored = (await this.client.sendCommand(['HGET', this.keys[1]!, key])) as string | null;
+    const stored = (await this.send(['HGET', this.keys[1]!, key])) as string | null;
     return stored === null ? undefined : { key, ...parse(stored) };
   }
 
@@ -112,13 +116,13 @@ export class RedisBackend implements Backend {
   }
 
   async revision(): Promise<number> {
-    return Number((await this.client.sendCommand(['GET', this.keys[0]!])) ?? 0);
+    return Number((await this.send(['GET', this.keys[0]!])) ?? 0);
   }
 
   async watch(prefix: string, from: number, sink: WatchSink, term?: string): Promise<BackendWatch> {
     const conn = this.client.duplicate({
       disableOfflineQueue: true,
-      socket: { connectTimeout: this.options.connectTimeout, reconnectStrategy: false },
+      socket: { connectTimeout: this.options.requestTimeout, reconnectStrategy: false },
     });
     conn.on('error', () => undefined);
     await conn.connect();
@@ -156,15 +160,16 @@ export class RedisBackend implements Backend {
   }
 
   async compact(revision: number): Promise<void> {
-    await this.client.sendCommand(['XTRIM', this.keys[4]!, 'MINID', `${revision}-0`]);
+    await this.send(['XTRIM', this.keys[4]!, 'MINID', `${revision}-0`]);
   }
 
   async ping(): Promise<void> {
-    await this.client.sendCommand(['PING']);
+    await this.send(['PING']);
   }
 
   async close(): Promise<void> {
     clearInterval(this.reaper);
+    this.deadlines.close();
     for (const conn of this.watches) conn.destroy();
     this.watches.clear();
     this.client.destroy();
@@ -222,11 +227,16 @@ export class RedisBackend implements Backend {
     }
     const tail = [String(this.keys.length), ...this.keys, ...args];
     try {
-      return (await conn.sendCommand(['EVALSHA', sha, ...tail])) as Reply;
+      return await this.send(['EVALSHA', sha, ...tail], conn);
     } catch (err) {
       if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
-      return (await conn.sendCommand(['EVAL', script, ...tail])) as Reply;
+      return await this.send(['EVAL', script, ...tail], conn);
     }
+  }
+
+  /** One command, rejected when the server does not answer within requestTimeout. */
+  private send(args: string[], conn: Client = this.client): Promise<Reply> {
+    return this.deadlines.limit(conn.sendCommand(args) as Promise<Reply>);
   }
 }
 
