@@ -89,9 +89,10 @@ export class RedisBackend implements Backend {
     return new RedisBackend(client, options);
   }
 
-  async get(key: string): Promise<RawEntry | undefined> {
-    const stored = (await this.send(['HGET', this.keys[1]!, key])) as string | null;
-    return stored === null ? undefined : { key, ...parse(stored) };
+  get(key: string): Promise<RawEntry | undefined> {
+    return this.send(['HGET', this.keys[1]!, key]).then((stored) =>
+      stored === null ? undefined : { key, ...parse(stored as string) },
+    );
   }
 
   async range(prefix: string): Promise<RawRange> {
@@ -103,7 +104,7 @@ export class RedisBackend implements Backend {
     return { entries, revision: out[1] as number, term: out[0] as string };
   }
 
-  async commit(compares: RawCompare[], ops: RawOp[]): Promise<RawCommit> {
+  commit(compares: RawCompare[], ops: RawOp[]): Promise<RawCommit> {
     const args = [String(this.options.history), String(compares.length)];
     for (const c of compares) args.push(c.key, String(c.revision));
     for (const op of ops) {
@@ -111,8 +112,10 @@ export class RedisBackend implements Backend {
         args.push('p', op.key, op.value, op.ttl === undefined ? '' : String(op.ttl));
       else args.push(op.prefix ? 'D' : 'd', op.key, '', '');
     }
-    const [ok, revision, deleted] = (await this.run(COMMIT, args)) as number[];
-    return { ok: ok === 1, revision: revision!, deleted: deleted! };
+    return this.run(COMMIT, args).then((reply) => {
+      const [ok, revision, deleted] = reply as number[];
+      return { ok: ok === 1, revision: revision!, deleted: deleted! };
+    });
   }
 
   async revision(): Promise<number> {
@@ -219,19 +222,17 @@ export class RedisBackend implements Backend {
   }
 
   /** EVALSHA, falling back to EVAL when the server does not know the script (e.g. after a restart). */
-  private async run(script: string, args: string[], conn: Client = this.client): Promise<Reply> {
+  private run(script: string, args: string[], conn: Client = this.client): Promise<Reply> {
     let sha = this.shas.get(script);
     if (!sha) {
       sha = createHash('sha1').update(script).digest('hex');
       this.shas.set(script, sha);
     }
     const tail = [String(this.keys.length), ...this.keys, ...args];
-    try {
-      return await this.send(['EVALSHA', sha, ...tail], conn);
-    } catch (err) {
+    return this.send(['EVALSHA', sha, ...tail], conn).catch((err: unknown) => {
       if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
-      return await this.send(['EVAL', script, ...tail], conn);
-    }
+      return this.send(['EVAL', script, ...tail], conn);
+    });
   }
 
   /** One command, rejected when the server does not answer within requestTimeout. */
