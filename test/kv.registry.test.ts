@@ -1,35 +1,19 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent } from '../src/index.js';
-import { KvPlugin, ServiceRegistryPlugin, type ServiceInstance } from '../plugins/kv/index.js';
-import { StatusCheckPlugin } from '../plugins/status-check/index.js';
+import type { ServiceRegistryPlugin, ServiceInstance } from '../plugins/kv/index.js';
 import { runTs } from './helpers/child.js';
-import { kvTargets, stopTargets, until, type KvTarget } from './helpers/kv.js';
+import { kvTargets, registryAgent, stopTargets, until, type KvTarget } from './helpers/kv.js';
 
 const targets = await kvTargets();
 afterAll(() => stopTargets(targets));
 const instanceScript = fileURLToPath(new URL('./fixtures/kv-instance.ts', import.meta.url));
 
 function instanceAgent(settings: Record<string, unknown>, id: string) {
-  const status = new StatusCheckPlugin();
-  const kv = new KvPlugin();
-  const registry = new ServiceRegistryPlugin({ metadata: { zone: 'a' } });
-  kv.deps = { status };
-  registry.deps = { kv, status };
-  const agent = new Agent(
-    [
-      { name: 'status', plugin: status },
-      { name: 'kv', plugin: kv },
-      { name: 'registry', plugin: registry },
-    ],
-    {
-      name: 'orders',
-      env: {},
-      config: { kv: settings, registry: { instanceId: id, address: `http://10.0.0.1:${id}` } },
-      log: { level: 'error' },
-    },
+  return registryAgent(
+    settings,
+    { instanceId: id, address: `http://10.0.0.1:${id}` },
+    { zone: 'a' },
   );
-  return { agent, status, registry };
 }
 
 /** Follows the instances of `orders` as the registry's watch reports them. */
