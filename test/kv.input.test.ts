@@ -6,6 +6,7 @@ import {
   kvTargets,
   startKv,
   stopTargets,
+  until,
   type KvTarget,
   type StartedKv,
 } from './helpers/kv.js';
@@ -13,13 +14,16 @@ import {
 const targets = await kvTargets();
 afterAll(() => stopTargets(targets));
 
-/** JSON, except that it throws `undefined` for values marked poison. */
+/** JSON, except that it throws `undefined` for values marked poison, and cannot read "unreadable". */
 const picky: Codec = {
   encode(value) {
     if ((value as { poison?: boolean } | null)?.poison) throw undefined;
     return JSON.stringify(value);
   },
-  decode: (text) => JSON.parse(text) as unknown,
+  decode(text) {
+    if (text === '"unreadable"') throw new Error('unknown format');
+    return JSON.parse(text) as unknown;
+  },
 };
 
 async function refused(call: () => Promise<unknown>, reason: string): Promise<KvError> {
@@ -104,6 +108,25 @@ describe.each(targets)('bad input on $kind', (target: KvTarget) => {
     );
     expect(await kv.get('/codec/first')).toBeUndefined();
     expect(await kv.revision()).toBe(before);
+  });
+
+  it('names the key a codec cannot decode, and a watch goes on past it', async () => {
+    const { kv } = s;
+    const delivered: unknown[] = [];
+    const wait = until(() => delivered.includes('fine'));
+    const watch = await kv.watch('/dec/', (e) => {
+      if (e.type === 'put') delivered.push(e.value);
+      wait.poke();
+    });
+    await kv.put('/dec/a', 'unreadable');
+    const err = await refused(() => kv.get('/dec/a'), 'codec');
+    expect(err.message).toContain('"/dec/a"');
+    expect(err.message).toContain('unknown format');
+    await refused(() => collect(kv.list('/dec/')), 'codec');
+    await kv.put('/dec/b', 'fine');
+    await wait.done;
+    expect(delivered).toEqual(['fine']);
+    await watch.close();
   });
 
   it('refuses undefined values, bad TTLs and bad revisions', async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WatchEvent } from '../plugins/kv/index.js';
 import {
+  collect,
   kvTargets,
   startKv,
   stopTargets,
@@ -116,3 +117,47 @@ describe.each(targets)('watch on $kind', (target: KvTarget) => {
     await watch.close();
   });
 });
+
+describe.each(targets.filter((t) => t.kind !== 'etcd'))(
+  'watch on $kind with a short history',
+  (target: KvTarget) => {
+    let s: StartedKv;
+    beforeAll(async () => {
+      s = await startKv({ ...target.settings(), history: 10 });
+    });
+    afterAll(() => s.stop());
+
+    it('resyncs a watch from a revision the history no longer holds (trimmed by the history setting)', async () => {
+      const { kv } = s;
+      const from = await kv.put('/h/0', 0);
+      // far more changes than the history keeps (redis trims its stream in whole blocks of ~100)
+      for (let i = 1; i < 400; i++) {
+        if (i % 5 === 0) await kv.delete(`/h/${i % 17}`);
+        else await kv.put(`/h/${i % 17}`, i);
+      }
+      const events: WatchEvent<unknown>[] = [];
+      const resynced = until(() => events.length === 1);
+      const changed = until(() => events.length === 2);
+      const watch = await kv.watch(
+        '/h/',
+        (e) => {
+          events.push(e);
+          resynced.poke();
+          changed.poke();
+        },
+        { fromRevision: from + 1 },
+      );
+      await resynced.done;
+      const after = await kv.put('/h/last', 'new');
+      await changed.done;
+      const resync = events[0] as Extract<WatchEvent<unknown>, { type: 'resync' }>;
+      expect(resync.type).toBe('resync');
+      const stored = await collect(kv.list('/h/'));
+      expect([...resync.snapshot, { key: '/h/last', value: 'new', revision: after }]).toEqual(
+        stored,
+      );
+      expect(events[1]).toMatchObject({ type: 'put', key: '/h/last', revision: after });
+      await watch.close();
+    });
+  },
+);

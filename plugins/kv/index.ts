@@ -74,7 +74,7 @@ export class KvPlugin implements Plugin, KvService {
   async init(ctx: InitContext): Promise<void> {
     const cfg = ctx.config(KvConfig);
     const kind = backendKind(ctx.name, cfg);
-    const backend: Backend = await openBackend(ctx.name, cfg, ctx.signal);
+    const backend: Backend = await openBackend(ctx.name, cfg, ctx.signal, ctx.log);
     const { status, metrics } = this.deps;
     this.context = {
       plugin: ctx.name,

@@ -113,7 +113,7 @@ export class Store<T = unknown> implements KvStore<T> {
     return { ok, revision };
   }
 
-  revision(): Promise<number> {
+  async revision(): Promise<number> {
     return this.call('revision', () => this.ctx.backend.revision());
   }
 
@@ -162,7 +162,7 @@ export class Store<T = unknown> implements KvStore<T> {
     return watch;
   }
 
-  compact(revision: number): Promise<void> {
+  async compact(revision: number): Promise<void> {
     checkRevision(this.ctx.plugin, revision, 'revision');
     return this.call('compact', () => this.ctx.backend.compact(revision));
   }
@@ -204,17 +204,19 @@ export class Store<T = unknown> implements KvStore<T> {
     return this.call(op, () => this.ctx.backend.commit(compares, ops));
   }
 
-  private async call<R>(op: string, fn: () => Promise<R>): Promise<R> {
+  /** Runs one backend call and counts it (callers are async: a refusal here is a rejection). */
+  private call<R>(op: string, fn: () => Promise<R>): Promise<R> {
     this.open();
-    let result: R;
-    try {
-      result = await fn();
-    } catch (err) {
-      this.ctx.hooks.called(op, err);
-      throw this.unavailable(op, err);
-    }
-    this.ctx.hooks.called(op);
-    return result;
+    return fn().then(
+      (result) => {
+        this.ctx.hooks.called(op);
+        return result;
+      },
+      (err: unknown) => {
+        this.ctx.hooks.called(op, err);
+        throw this.unavailable(op, err);
+      },
+    );
   }
 
   private open(): void {

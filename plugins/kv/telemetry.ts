@@ -1,5 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../../src/index.js';
+import { sharedMetric } from '../prometheus/shared.js';
 import type { StatusReporter } from '../status-check/index.js';
 import type { StoreHooks } from './store.js';
 
@@ -11,55 +12,113 @@ export interface TelemetryTargets {
   registry?: Registry;
 }
 
-function metric<M>(registry: Registry, name: string, make: () => M): M {
-  return (registry.getSingleMetric(name) as M | undefined) ?? make();
+/** What one store counts, as plain numbers; the metrics read them at scrape time. */
+interface Counts {
+  /** Calls by operation: [ok, error]. */
+  operations: Map<string, [number, number]>;
+  events: number;
+  resyncs: number;
+  reconnects: number;
+  /** Revisions received but not yet delivered, per watch. */
+  lags: Map<object, number>;
+}
+
+const STORES = Symbol('flavorkit.kv.stores');
+
+type Scraped = (Counter | Gauge) & { [STORES]: Map<string, Counts> };
+
+interface Series {
+  name: string;
+  help: string;
+  type: typeof Counter | typeof Gauge;
+  labelNames: string[];
+  read(store: string, counts: Counts): Array<[Record<string, string>, number]>;
+}
+
+const SERIES: Series[] = [
+  {
+    name: 'flavorkit_kv_operations_total',
+    help: 'KV store calls by operation and result',
+    type: Counter,
+    labelNames: ['store', 'op', 'result'],
+    read: (store, counts) =>
+      [...counts.operations].flatMap(([op, [ok, error]]) => [
+        [{ store, op, result: 'ok' }, ok],
+        [{ store, op, result: 'error' }, error],
+      ]),
+  },
+  {
+    name: 'flavorkit_kv_watch_events_total',
+    help: 'Changes delivered to watches',
+    type: Counter,
+    labelNames: ['store'],
+    read: (store, counts) => [[{ store }, counts.events]],
+  },
+  {
+    name: 'flavorkit_kv_resyncs_total',
+    help: 'Watches that lost their history and resynced',
+    type: Counter,
+    labelNames: ['store'],
+    read: (store, counts) => [[{ store }, counts.resyncs]],
+  },
+  {
+    name: 'flavorkit_kv_reconnects_total',
+    help: 'Watches resumed after a lost connection',
+    type: Counter,
+    labelNames: ['store'],
+    read: (store, counts) => [[{ store }, counts.reconnects]],
+  },
+  {
+    name: 'flavorkit_kv_watch_lag_revisions',
+    help: 'Revisions a watch has received but not yet delivered (largest per store)',
+    type: Gauge,
+    labelNames: ['store'],
+    read: (store, counts) => [[{ store }, Math.max(0, ...counts.lags.values())]],
+  },
+];
+
+/**
+ * Puts a store's series in the registry. The metrics are shared by every store
+ * in the registry (told apart by the `store` label) and read the plain counts at
+ * scrape time, so an operation costs an addition, not a label lookup.
+ */
+function register(registry: Registry, plugin: string, counts: Counts): void {
+  for (const series of SERIES) {
+    const metric = sharedMetric(registry, series.name, () => {
+      const made = new series.type({
+        name: series.name,
+        help: series.help,
+        labelNames: series.labelNames,
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const [store, c] of (this as unknown as Scraped)[STORES])
+            for (const [labels, value] of series.read(store, c))
+              if (this instanceof Counter) this.inc(labels, value);
+              else this.set(labels, value);
+        },
+      }) as Scraped;
+      made[STORES] = new Map();
+      return made;
+    });
+    metric[STORES].set(plugin, counts);
+  }
 }
 
 /**
- * Counters of operations, watch events, resyncs and reconnects, the watch lag
- * gauge (revisions received but not yet delivered, the largest over the
- * store's watches), and the connection health reported to the status check.
+ * Counts operations, watch events, resyncs and reconnects, keeps the watch lag
+ * (revisions received but not yet delivered, the largest over the store's
+ * watches), and reports the connection health to the status check.
  */
 export function storeHooks({ plugin, log, status, registry }: TelemetryTargets): StoreHooks {
-  const registers = registry ? [registry] : [];
-  const labels = { store: plugin };
-  const make = <M>(name: string, build: () => M): M | undefined =>
-    registry ? metric(registry, name, build) : undefined;
-  const operations = make(
-    'flavorkit_kv_operations_total',
-    () =>
-      new Counter({
-        name: 'flavorkit_kv_operations_total',
-        help: 'KV store calls by operation and result',
-        labelNames: ['store', 'op', 'result'],
-        registers,
-      }),
-  );
-  const counter = (name: string, help: string) =>
-    make(name, () => new Counter({ name, help, labelNames: ['store'], registers }))?.labels(labels);
-  const events = counter('flavorkit_kv_watch_events_total', 'Changes delivered to watches');
-  const resyncs = counter(
-    'flavorkit_kv_resyncs_total',
-    'Watches that lost their history and resynced',
-  );
-  const reconnects = counter(
-    'flavorkit_kv_reconnects_total',
-    'Watches resumed after a lost connection',
-  );
-  const lags = new Map<object, number>();
-  make(
-    'flavorkit_kv_watch_lag_revisions',
-    () =>
-      new Gauge({
-        name: 'flavorkit_kv_watch_lag_revisions',
-        help: 'Revisions a watch has received but not yet delivered (largest per store)',
-        labelNames: ['store'],
-        registers,
-      }),
-  );
-  const lagGauge = registry?.getSingleMetric('flavorkit_kv_watch_lag_revisions') as
-    Gauge | undefined;
-  const byOp = new Map<string, Counter.Internal>();
+  const counts: Counts = {
+    operations: new Map(),
+    events: 0,
+    resyncs: 0,
+    reconnects: 0,
+    lags: new Map(),
+  };
+  if (registry) register(registry, plugin, counts);
   let healthy = true;
   const health = (error?: unknown) => {
     if ((error === undefined) === healthy) return;
@@ -76,30 +135,20 @@ export function storeHooks({ plugin, log, status, registry }: TelemetryTargets):
   return {
     called(op, error) {
       health(error);
-      if (!operations) return;
-      const key = `${op} ${error === undefined ? 'ok' : 'error'}`;
-      let child = byOp.get(key);
-      if (!child) {
-        child = operations.labels({
-          store: plugin,
-          op,
-          result: error === undefined ? 'ok' : 'error',
-        });
-        byOp.set(key, child);
-      }
-      child.inc();
+      let slot = counts.operations.get(op);
+      if (!slot) counts.operations.set(op, (slot = [0, 0]));
+      slot[error === undefined ? 0 : 1]++;
     },
-    received: (n) => events?.inc(n),
-    resynced: () => resyncs?.inc(),
+    received: (n) => (counts.events += n),
+    resynced: () => counts.resyncs++,
     reconnected: () => {
-      reconnects?.inc();
+      counts.reconnects++;
       health();
     },
     disconnected: (error) => health(error),
     lag(watch, revisions) {
-      if (revisions > 0) lags.set(watch, revisions);
-      else lags.delete(watch);
-      lagGauge?.set(labels, Math.max(0, ...lags.values()));
+      if (revisions > 0) counts.lags.set(watch, revisions);
+      else counts.lags.delete(watch);
     },
     failed: (error) =>
       log.error(

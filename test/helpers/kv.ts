@@ -1,5 +1,6 @@
 import { Agent } from '../../src/index.js';
-import { KvPlugin, type KvPluginOptions } from '../../plugins/kv/index.js';
+import { KvPlugin, ServiceRegistryPlugin, type KvPluginOptions } from '../../plugins/kv/index.js';
+import { StatusCheckPlugin } from '../../plugins/status-check/index.js';
 import { ownEtcd, ownRedis, shared, suffix, type OwnServer } from './servers.js';
 
 /** One backend the conformance suite runs against. */
@@ -39,6 +40,33 @@ export async function startKv(
       await removeRedisKeys(settings);
     },
   };
+}
+
+/** An agent of the service `orders` (not started): status check, KV store and service registry. */
+export function registryAgent(
+  kvSettings: Record<string, unknown>,
+  registrySettings: Record<string, unknown>,
+  metadata: Record<string, string> = {},
+) {
+  const status = new StatusCheckPlugin();
+  const kv = new KvPlugin();
+  const registry = new ServiceRegistryPlugin({ metadata });
+  kv.deps = { status };
+  registry.deps = { kv, status };
+  const agent = new Agent(
+    [
+      { name: 'status', plugin: status },
+      { name: 'kv', plugin: kv },
+      { name: 'registry', plugin: registry },
+    ],
+    {
+      name: 'orders',
+      env: {},
+      config: { kv: kvSettings, registry: registrySettings },
+      log: { level: 'error' },
+    },
+  );
+  return { agent, status, registry };
 }
 
 /**

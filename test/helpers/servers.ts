@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,13 @@ export interface OwnServer {
   kill(signal?: NodeJS.Signals): Promise<void>;
   /** Starts the same server again on the same port and data directory. */
   restart(): Promise<void>;
+  /**
+   * Stops the process without ending it (SIGSTOP): its sockets stay open and nothing
+   * answers. Resolves once every thread of it is stopped.
+   */
+  pause(): Promise<void>;
+  /** Lets a paused process go on (SIGCONT). */
+  resume(): void;
   /** Kills the process and removes its data directory. */
   stop(): Promise<void>;
 }
@@ -99,11 +106,27 @@ async function startOwn(name: string, spec: Spec): Promise<OwnServer> {
     dir,
     kill,
     restart: start,
+    pause: async () => {
+      const pid = proc?.pid;
+      if (pid === undefined) return;
+      process.kill(pid, 'SIGSTOP');
+      while (!stopped(pid)) await new Promise((r) => setTimeout(r, 5));
+    },
+    resume: () => void proc?.kill('SIGCONT'),
     stop: async () => {
       await kill();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** True when every thread of `pid` is stopped (Linux: state T in /proc/<pid>/task/<tid>/stat). */
+function stopped(pid: number): boolean {
+  const tasks = readdirSync(`/proc/${pid}/task`);
+  return tasks.every((tid) => {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'T';
+  });
 }
 
 /** A Redis server of the test's own, without persistence; `args` are added to its command line. */

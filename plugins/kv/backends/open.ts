@@ -1,4 +1,5 @@
 import { ConfigError, KvError } from '../../../src/errors.js';
+import type { Logger } from '../../../src/index.js';
 import type { Backend } from '../backend.js';
 import { BACKENDS, type KvConfig } from '../config.js';
 import { MemoryBackend } from './memory.js';
@@ -37,11 +38,15 @@ export function backendKind(plugin: string, cfg: KvConfig): Kind {
   return cfg.backend ?? fromUrl ?? 'memory';
 }
 
-/** Opens the configured backend; rejects naming the server when it does not answer. */
+/**
+ * Opens the configured backend; rejects naming the server when it does not answer.
+ * With `waitForServer` it tries again until `signal` aborts, saying so once in the log.
+ */
 export async function openBackend(
   plugin: string,
   cfg: KvConfig,
   signal: AbortSignal,
+  log: Logger,
 ): Promise<Backend> {
   const kind = backendKind(plugin, cfg);
   if (kind === 'memory')
@@ -54,6 +59,10 @@ export async function openBackend(
       return await connect();
     } catch (err) {
       if (err instanceof ConfigError || !cfg.waitForServer || signal.aborted) throw err;
+      if (attempt === 1)
+        log.warn(
+          `${err instanceof Error ? err.message : String(err)}; waiting for it (waitForServer)`,
+        );
       await new Promise((r) => setTimeout(r, Math.min(100 * attempt, 1_000)));
     }
   }
@@ -92,7 +101,7 @@ async function openRedis(plugin: string, cfg: KvConfig, url: string): Promise<Ba
       namespace: cfg.namespace,
       history: cfg.history,
       reapInterval: cfg.reapInterval,
-      connectTimeout: cfg.requestTimeout,
+      requestTimeout: cfg.requestTimeout,
     });
   } catch (err) {
     throw unreachable(plugin, 'redis', where, err);

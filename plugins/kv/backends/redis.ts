@@ -11,6 +11,7 @@ import type {
   RawRange,
   WatchSink,
 } from '../backend.js';
+import { Deadlines } from './deadline.js';
 import { COMMIT, RANGE, REAP, WATCH_START } from './redis-scripts.js';
 
 /** Options of the Redis backend. */
@@ -22,7 +23,8 @@ export interface RedisOptions {
   history: number;
   /** Ms between sweeps for expired keys. */
   reapInterval: number;
-  connectTimeout: number;
+  /** Ms to connect, and for a call to be answered. */
+  requestTimeout: number;
 }
 
 type Client = RedisClientType;
@@ -46,6 +48,7 @@ export class RedisBackend implements Backend {
   private readonly shas = new Map<string, string>();
   private readonly watches = new Set<Client>();
   private readonly reaper: NodeJS.Timeout;
+  private readonly deadlines: Deadlines;
 
   private constructor(
     private readonly client: Client,
@@ -57,6 +60,7 @@ export class RedisBackend implements Backend {
     this.keys = ['rev', 'data', 'index', 'expiry', 'changes', 'epoch'].map((k) => ns + k);
     this.reaper = setInterval(() => void this.reap().catch(() => undefined), options.reapInterval);
     this.reaper.unref();
+    this.deadlines = new Deadlines(options.requestTimeout, 'requestTimeout');
   }
 
   /** Connects a client made by the dynamically imported package; rejects when the server does not answer. */
@@ -68,14 +72,14 @@ export class RedisBackend implements Backend {
       url: options.url,
       disableOfflineQueue: true,
       socket: {
-        connectTimeout: options.connectTimeout,
+        connectTimeout: options.requestTimeout,
         reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1_000),
       },
     }) as unknown as Client;
     client.on('error', () => undefined);
     const first = redis.createClient({
       url: options.url,
-      socket: { connectTimeout: options.connectTimeout, reconnectStrategy: false },
+      socket: { connectTimeout: options.requestTimeout, reconnectStrategy: false },
     });
     first.on('error', () => undefined);
     // a first connection without retries, so a wrong address fails the start at once
@@ -85,9 +89,10 @@ export class RedisBackend implements Backend {
     return new RedisBackend(client, options);
   }
 
-  async get(key: string): Promise<RawEntry | undefined> {
-    const stored = (await this.client.sendCommand(['HGET', this.keys[1]!, key])) as string | null;
-    return stored === null ? undefined : { key, ...parse(stored) };
+  get(key: string): Promise<RawEntry | undefined> {
+    return this.send(['HGET', this.keys[1]!, key]).then((stored) =>
+      stored === null ? undefined : { key, ...parse(stored as string) },
+    );
   }
 
   async range(prefix: string): Promise<RawRange> {
@@ -99,7 +104,7 @@ export class RedisBackend implements Backend {
     return { entries, revision: out[1] as number, term: out[0] as string };
   }
 
-  async commit(compares: RawCompare[], ops: RawOp[]): Promise<RawCommit> {
+  commit(compares: RawCompare[], ops: RawOp[]): Promise<RawCommit> {
     const args = [String(this.options.history), String(compares.length)];
     for (const c of compares) args.push(c.key, String(c.revision));
     for (const op of ops) {
@@ -107,18 +112,20 @@ export class RedisBackend implements Backend {
         args.push('p', op.key, op.value, op.ttl === undefined ? '' : String(op.ttl));
       else args.push(op.prefix ? 'D' : 'd', op.key, '', '');
     }
-    const [ok, revision, deleted] = (await this.run(COMMIT, args)) as number[];
-    return { ok: ok === 1, revision: revision!, deleted: deleted! };
+    return this.run(COMMIT, args).then((reply) => {
+      const [ok, revision, deleted] = reply as number[];
+      return { ok: ok === 1, revision: revision!, deleted: deleted! };
+    });
   }
 
   async revision(): Promise<number> {
-    return Number((await this.client.sendCommand(['GET', this.keys[0]!])) ?? 0);
+    return Number((await this.send(['GET', this.keys[0]!])) ?? 0);
   }
 
   async watch(prefix: string, from: number, sink: WatchSink, term?: string): Promise<BackendWatch> {
     const conn = this.client.duplicate({
       disableOfflineQueue: true,
-      socket: { connectTimeout: this.options.connectTimeout, reconnectStrategy: false },
+      socket: { connectTimeout: this.options.requestTimeout, reconnectStrategy: false },
     });
     conn.on('error', () => undefined);
     await conn.connect();
@@ -156,15 +163,16 @@ export class RedisBackend implements Backend {
   }
 
   async compact(revision: number): Promise<void> {
-    await this.client.sendCommand(['XTRIM', this.keys[4]!, 'MINID', `${revision}-0`]);
+    await this.send(['XTRIM', this.keys[4]!, 'MINID', `${revision}-0`]);
   }
 
   async ping(): Promise<void> {
-    await this.client.sendCommand(['PING']);
+    await this.send(['PING']);
   }
 
   async close(): Promise<void> {
     clearInterval(this.reaper);
+    this.deadlines.close();
     for (const conn of this.watches) conn.destroy();
     this.watches.clear();
     this.client.destroy();
@@ -214,19 +222,22 @@ export class RedisBackend implements Backend {
   }
 
   /** EVALSHA, falling back to EVAL when the server does not know the script (e.g. after a restart). */
-  private async run(script: string, args: string[], conn: Client = this.client): Promise<Reply> {
+  private run(script: string, args: string[], conn: Client = this.client): Promise<Reply> {
     let sha = this.shas.get(script);
     if (!sha) {
       sha = createHash('sha1').update(script).digest('hex');
       this.shas.set(script, sha);
     }
     const tail = [String(this.keys.length), ...this.keys, ...args];
-    try {
-      return (await conn.sendCommand(['EVALSHA', sha, ...tail])) as Reply;
-    } catch (err) {
+    return this.send(['EVALSHA', sha, ...tail], conn).catch((err: unknown) => {
       if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
-      return (await conn.sendCommand(['EVAL', script, ...tail])) as Reply;
-    }
+      return this.send(['EVAL', script, ...tail], conn);
+    });
+  }
+
+  /** One command, rejected when the server does not answer within requestTimeout. */
+  private send(args: string[], conn: Client = this.client): Promise<Reply> {
+    return this.deadlines.limit(conn.sendCommand(args) as Promise<Reply>);
   }
 }
 
