@@ -361,7 +361,8 @@ class Puller {
     this.stopped = true;
     clearInterval(this.heartbeat);
     const ended = new Promise<void>((resolve) => (this.ended = resolve));
-    for (const pull of this.pulls) await pull.close().catch(() => undefined);
+    // not awaited: a pull that ended by itself meanwhile never reports being closed
+    for (const pull of this.pulls) void pull.close().catch(() => undefined);
     if (this.asked > 0) await ended;
   }
 
@@ -384,7 +385,7 @@ class Puller {
     try {
       pull = await this.consumer.fetch({ max_messages: count, expires: PULL_EXPIRES });
       this.pulls.add(pull);
-      if (this.stopped) await pull.close();
+      if (this.stopped) void pull.close();
       for await (const m of pull) {
         arrived++;
         this.asked--;
