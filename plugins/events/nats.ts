@@ -2,7 +2,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type {
   Consumer as JsConsumer,
-  ConsumerMessages,
   JetStreamClient,
   JetStreamManager,
   JetStreamPublishOptions,
@@ -37,8 +36,13 @@ export interface NatsOptions {
 const ID = 'Fk-Id';
 const MSG_ID = 'Nats-Msg-Id';
 const KEY = 'Fk-Key';
-/** Ms a pull request waits on the server for messages before it is renewed. */
-const PULL_EXPIRES = 5_000;
+/**
+ * Ms a pull request waits on the server for messages before it is renewed (the
+ * client's least). A stopping consumer lets its requests run out rather than
+ * dropping them: a nats-server that hands a message to a request nobody listens
+ * to any more forgets how often it delivered it.
+ */
+const PULL_EXPIRES = 1_000;
 /** Messages asked for at once from a keyed partition, which hands out one at a time. */
 const KEYED_BUFFER = 16;
 
@@ -134,6 +138,7 @@ export class NatsTransport implements Transport {
         await Promise.all(pullers.map((p) => p.stop()));
       },
       close: async () => {
+        for (const puller of pullers) puller.close();
         if (group !== undefined || this.closing || this.nc.isClosed()) return;
         await this.jsm.consumers.delete(this.options.prefix, specs[0]!.name).catch(() => false);
       },
@@ -335,7 +340,8 @@ function safely(action: () => void): void {
  */
 class Puller {
   private readonly held = new Set<JsMsg>();
-  private readonly pulls = new Set<ConsumerMessages>();
+  /** Arrived while stopping: returned once every pull has run out. */
+  private readonly late: JsMsg[] = [];
   private readonly heartbeat: NodeJS.Timeout;
   /** Messages asked for that have not arrived yet. */
   private asked = 0;
@@ -356,14 +362,16 @@ class Puller {
     this.refill();
   }
 
-  /** Stops pulling; resolves once the pulls under way have ended. */
+  /** Stops pulling; resolves once the pulls under way have run out (within `PULL_EXPIRES`). */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.heartbeat);
     const ended = new Promise<void>((resolve) => (this.ended = resolve));
-    // not awaited: a pull that ended by itself meanwhile never reports being closed
-    for (const pull of this.pulls) void pull.close().catch(() => undefined);
     if (this.asked > 0) await ended;
+  }
+
+  /** Every message handed out is settled: no more heartbeats. */
+  close(): void {
+    clearInterval(this.heartbeat);
   }
 
   /** A message this puller handed out was settled. */
@@ -381,16 +389,12 @@ class Puller {
     this.asked += count;
     let arrived = 0;
     let failed = false;
-    let pull: ConsumerMessages | undefined;
     try {
-      pull = await this.consumer.fetch({ max_messages: count, expires: PULL_EXPIRES });
-      this.pulls.add(pull);
-      if (this.stopped) void pull.close();
+      const pull = await this.consumer.fetch({ max_messages: count, expires: PULL_EXPIRES });
       for await (const m of pull) {
         arrived++;
         this.asked--;
-        // arrived while stopping: straight back, for another subscriber
-        if (this.stopped) safely(() => m.nak());
+        if (this.stopped) this.late.push(m);
         else {
           this.held.add(m);
           this.deliver(m, this);
@@ -401,10 +405,12 @@ class Puller {
       failed = true;
     } finally {
       this.asked -= count - arrived;
-      if (pull) this.pulls.delete(pull);
     }
     if (this.stopped) {
-      if (this.asked === 0) this.ended?.();
+      if (this.asked > 0) return;
+      // back to the server for another subscriber, now that no request of ours is left
+      for (const m of this.late.splice(0)) safely(() => m.nak());
+      this.ended?.();
       return;
     }
     if (failed) {
