@@ -206,7 +206,7 @@ console.log(
   `raw:    js.publish(JSON, msgID) | durable pull consumer, consume({ max_messages: ${PREFETCH} }), explicit ack per message`,
 );
 console.log(
-  `plugin: events.publish(data) (JSON, id header, msgID) | subscribe({ group, concurrency: ${CONCURRENCY} }), prefetch ${PREFETCH}: durable pull consumer, explicit ack per message after the handler`,
+  `plugin: events.publish(data) (JSON, the id as msgID) | subscribe({ group, concurrency: ${CONCURRENCY} }), prefetch ${PREFETCH}: durable pull consumer, explicit ack per message after the handler`,
 );
 console.log('backend            msgs/s   p50 ms   p99 ms');
 for (const r of results) {
