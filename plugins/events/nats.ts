@@ -4,6 +4,7 @@ import type {
   Consumer as JsConsumer,
   JetStreamClient,
   JetStreamManager,
+  ConsumerMessages,
   JetStreamPublishOptions,
   JsMsg,
 } from '@nats-io/jetstream';
@@ -340,6 +341,7 @@ function safely(action: () => void): void {
  */
 class Puller {
   private readonly held = new Set<JsMsg>();
+  private readonly pulls = new Set<ConsumerMessages>();
   /** Arrived while stopping: returned once every pull has run out. */
   private readonly late: JsMsg[] = [];
   private readonly heartbeat: NodeJS.Timeout;
@@ -362,11 +364,27 @@ class Puller {
     this.refill();
   }
 
-  /** Stops pulling; resolves once the pulls under way have run out (within `PULL_EXPIRES`). */
+  /**
+   * Stops pulling; resolves once the pulls under way have run out (within
+   * `PULL_EXPIRES`), or, when the server does not answer, after twice that.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
-    const ended = new Promise<void>((resolve) => (this.ended = resolve));
-    if (this.asked > 0) await ended;
+    if (this.asked === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.ended = resolve;
+      timer = setTimeout(resolve, 2 * PULL_EXPIRES);
+    });
+    clearTimeout(timer);
+    if (this.asked === 0) return;
+    // the server is away: drop the pulls; what they held comes back after ackWait
+    for (const pull of this.pulls) void pull.close().catch(() => undefined);
+    this.returnLate();
+  }
+
+  private returnLate(): void {
+    for (const m of this.late.splice(0)) safely(() => m.nak());
   }
 
   /** Every message handed out is settled: no more heartbeats. */
@@ -389,8 +407,10 @@ class Puller {
     this.asked += count;
     let arrived = 0;
     let failed = false;
+    let pull: ConsumerMessages | undefined;
     try {
-      const pull = await this.consumer.fetch({ max_messages: count, expires: PULL_EXPIRES });
+      pull = await this.consumer.fetch({ max_messages: count, expires: PULL_EXPIRES });
+      this.pulls.add(pull);
       for await (const m of pull) {
         arrived++;
         this.asked--;
@@ -405,11 +425,12 @@ class Puller {
       failed = true;
     } finally {
       this.asked -= count - arrived;
+      if (pull) this.pulls.delete(pull);
     }
     if (this.stopped) {
       if (this.asked > 0) return;
       // back to the server for another subscriber, now that no request of ours is left
-      for (const m of this.late.splice(0)) safely(() => m.nak());
+      this.returnLate();
       this.ended?.();
       return;
     }
