@@ -4,7 +4,9 @@ import type {
   Consumer as JsConsumer,
   JetStreamClient,
   JetStreamManager,
+  ConsumeCallback,
   ConsumerMessages,
+  FetchOptions,
   JetStreamPublishOptions,
   JsMsg,
 } from '@nats-io/jetstream';
@@ -408,10 +410,11 @@ class Puller {
     let arrived = 0;
     let failed = false;
     let pull: ConsumerMessages | undefined;
-    try {
-      pull = await this.consumer.fetch({ max_messages: count, expires: PULL_EXPIRES });
-      this.pulls.add(pull);
-      for await (const m of pull) {
+    // a callback, not the iterator: each message is handed on as it is read from the socket
+    const options: FetchOptions & ConsumeCallback = {
+      max_messages: count,
+      expires: PULL_EXPIRES,
+      callback: (m) => {
         arrived++;
         this.asked--;
         if (this.stopped) this.late.push(m);
@@ -419,7 +422,13 @@ class Puller {
           this.held.add(m);
           this.deliver(m, this);
         }
-      }
+      },
+    };
+    try {
+      pull = await this.consumer.fetch(options);
+      this.pulls.add(pull);
+      const err = await pull.closed();
+      if (err) failed = true;
     } catch {
       // the server is away: the connection's health says so; try again shortly
       failed = true;
