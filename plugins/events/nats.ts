@@ -35,8 +35,7 @@ export interface NatsOptions {
   name: string;
 }
 
-/** The message id, as older versions sent it; the id now travels in the stream's `Nats-Msg-Id`. */
-const ID = 'Fk-Id';
+/** Carries `<topic>:<message id>`: the stream's duplicate check, and the id for handlers. */
 const MSG_ID = 'Nats-Msg-Id';
 const KEY = 'Fk-Key';
 /**
@@ -50,7 +49,7 @@ const PULL_EXPIRES = 1_000;
 const KEYED_BUFFER = 16;
 
 /** Names of headers the backend uses itself; never passed on to handlers. */
-const reserved = (name: string) => name.startsWith('Nats-') || name === ID || name === KEY;
+const reserved = (name: string) => name.startsWith('Nats-') || name === KEY;
 
 /**
  * NATS JetStream: one stream per prefix holding every topic. Unkeyed messages
@@ -262,7 +261,9 @@ class NatsDelivery implements Delivery {
     private readonly outbox: Outbox,
   ) {
     const h = m.headers;
-    this.id = h?.get(MSG_ID).slice(topic.length + 1) || h?.get(ID) || String(m.seq);
+    const msgId = h?.get(MSG_ID) ?? '';
+    this.id =
+      (msgId.startsWith(`${topic}:`) ? msgId.slice(topic.length + 1) : msgId) || String(m.seq);
     this.key = h?.get(KEY) || undefined;
     this.body = m.data;
     // the server's count: a message handed out again after a stop or a crash goes on counting
