@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { testAgent } from '../src/testing/index.js';
+import { startBus } from './helpers/events-conformance.js';
 import { survivesLoss, WatchedBus } from './helpers/events-health.js';
 import { ownNats, type OwnServer } from './helpers/servers.js';
 
@@ -30,3 +31,15 @@ it('fails to start naming the host and port when no NATS server answers', async 
   expect(message).toMatch(new RegExp(`"events".*127\\.0\\.0\\.1:${port}`, 's'));
   expect(message).not.toContain('secret');
 });
+
+it('stops within its limits while the NATS server is down under a keyed subscription', async () => {
+  const bus = await startBus({ url: `nats://127.0.0.1:${nats.port}`, prefix: 'down' });
+  await bus.subscribe('jobs', () => undefined, { group: 'g' });
+  await bus.publish('jobs', 1, { key: 'k' });
+  await nats.kill();
+  const began = Date.now();
+  await bus.stop();
+  // each pull runs out or misses its heartbeats within a few seconds; nothing waits for the server
+  expect(Date.now() - began).toBeLessThan(8_000);
+  await nats.restart();
+}, 30_000);

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import { keyedLanes, laneOf } from './partition.js';
 import type { Consumer, Delivery, Envelope, HealthListener, Transport } from './transport.js';
 
 type Amqp = typeof import('amqplib');
@@ -11,6 +12,8 @@ export interface AmqpOptions {
   /** The topic exchange's name and the prefix of every queue. */
   prefix: string;
   connectTimeout: number;
+  /** Partitions of keyed messages; the same on every agent. */
+  partitions: number;
   /** `host:port`, for messages. */
   where: string;
 }
@@ -20,21 +23,27 @@ const KEY = 'fk-key';
 interface ConsumerState {
   topic: string;
   /** Undefined: a private, exclusive queue that ends with its channel. */
-  queue: string | undefined;
+  group: string | undefined;
   prefetch: number;
   deliver: (delivery: Delivery) => void;
   channel?: Channel;
+  /** The consumer of unkeyed messages (or of the private queue), cancelled at stop. */
   tag?: string;
   stopped: boolean;
 }
 
 /**
- * RabbitMQ: one durable topic exchange per prefix; a group is a durable queue
- * bound to the topic, a private group an exclusive queue. Each consumer has
- * its own channel, its prefetch the channel's limit; messages are persistent,
- * published with confirms, acknowledged explicitly and requeued when returned
- * or when their channel closes. The connection recovers by itself and
- * re-creates its consumers.
+ * RabbitMQ: one durable topic exchange per prefix; unkeyed messages of topic
+ * `t` are routed with `u.t`, keyed ones with `k<n>.t` for their partition n. A
+ * group is a durable queue for its unkeyed messages plus one per partition
+ * with a single active consumer, so a key is handled by one subscriber of the
+ * group at a time, in publish order; a private group is an exclusive queue
+ * bound to all of them. Each subscription has its own channel, its prefetch
+ * the limit per queue; messages are persistent, published with confirms,
+ * acknowledged explicitly and requeued when returned or when their channel
+ * closes. A stopping subscriber keeps its partitions until its handlers are
+ * done, then closes the channel: what it held goes back in order to the next
+ * subscriber. The connection recovers by itself and re-creates its consumers.
  */
 export class AmqpTransport implements Transport {
   private readonly health = new Set<HealthListener>();
@@ -70,7 +79,7 @@ export class AmqpTransport implements Transport {
     await new Promise<void>((resolve, reject) => {
       channel.publish(
         this.options.prefix,
-        topic,
+        `${laneOf(message.key, this.options.partitions)}.${topic}`,
         Buffer.from(message.body),
         {
           persistent: true,
@@ -88,7 +97,7 @@ export class AmqpTransport implements Transport {
   async declare(topic: string, group: string): Promise<void> {
     const channel = this.publisher;
     if (!channel) throw new Error(`not connected to RabbitMQ at ${this.options.where}`);
-    await this.bind(channel, this.queueName(group, topic), topic);
+    for (const lane of this.lanes()) await this.bind(channel, lane, group, topic);
   }
 
   async consume(
@@ -99,7 +108,7 @@ export class AmqpTransport implements Transport {
   ): Promise<Consumer> {
     const state: ConsumerState = {
       topic,
-      queue: group === undefined ? undefined : this.queueName(group, topic),
+      group,
       prefetch,
       deliver,
       stopped: false,
@@ -112,6 +121,10 @@ export class AmqpTransport implements Transport {
         this.consumers.delete(state);
         if (state.channel && state.tag)
           await state.channel.cancel(state.tag).catch(() => undefined);
+      },
+      // requeues, in their order, the keyed messages it still held; the next subscriber takes over
+      close: async () => {
+        await state.channel?.close().catch(() => undefined);
       },
     };
   }
@@ -140,35 +153,71 @@ export class AmqpTransport implements Transport {
   }
 
   private async start(state: ConsumerState, open: () => Promise<Channel>): Promise<void> {
+    const { group, topic } = state;
     const channel = await open();
     channel.on('error', () => undefined);
     await channel.prefetch(state.prefetch);
-    const queue =
-      state.queue ?? (await channel.assertQueue('', { exclusive: true, autoDelete: true })).queue;
-    if (state.queue) await this.bind(channel, state.queue, state.topic);
-    else await channel.bindQueue(queue, this.options.prefix, state.topic);
     state.channel = channel;
+    if (group === undefined) {
+      const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
+      await channel.bindQueue(queue, this.options.prefix, `*.${topic}`);
+      state.tag = await this.listen(state, channel, queue, false);
+      return;
+    }
+    for (const lane of this.lanes()) {
+      const queue = await this.bind(channel, lane, group, topic);
+      const tag = await this.listen(state, channel, queue, lane !== 'u');
+      if (lane === 'u') state.tag = tag;
+    }
+  }
+
+  private async listen(
+    state: ConsumerState,
+    channel: Channel,
+    queue: string,
+    keyed: boolean,
+  ): Promise<string> {
     const { consumerTag } = await channel.consume(
       queue,
       (msg) => {
-        if (msg && !state.stopped) state.deliver(this.delivery(state.topic, channel, msg));
-        else if (msg) safely(() => channel.nack(msg, false, true));
+        if (!msg) return;
+        if (!state.stopped) state.deliver(this.delivery(state, channel, msg, keyed));
+        // a keyed message stays held until the channel closes, to go back in order
+        else if (!keyed) safely(() => channel.nack(msg, false, true));
       },
       { noAck: false },
     );
-    state.tag = consumerTag;
+    return consumerTag;
   }
 
-  private async bind(channel: Channel, queue: string, topic: string): Promise<void> {
-    await channel.assertQueue(queue, { durable: true });
-    await channel.bindQueue(queue, this.options.prefix, topic);
+  /** `u` for unkeyed messages, then each partition's lane. */
+  private lanes(): string[] {
+    return ['u', ...keyedLanes(this.options.partitions)];
   }
 
-  private queueName(group: string, topic: string): string {
-    return `${this.options.prefix}.${group}.${topic}`;
+  /** Declares a group's queue for one lane, bound to the topic; returns its name. */
+  private async bind(
+    channel: Channel,
+    lane: string,
+    group: string,
+    topic: string,
+  ): Promise<string> {
+    const unkeyed = lane === 'u';
+    const queue = `${this.options.prefix}.${group}.${topic}${unkeyed ? '' : `~${lane}`}`;
+    await channel.assertQueue(queue, {
+      durable: true,
+      ...(unkeyed ? {} : { arguments: { 'x-single-active-consumer': true } }),
+    });
+    await channel.bindQueue(queue, this.options.prefix, `${lane}.${topic}`);
+    return queue;
   }
 
-  private delivery(topic: string, channel: Channel, msg: ConsumeMessage): Delivery {
+  private delivery(
+    state: ConsumerState,
+    channel: Channel,
+    msg: ConsumeMessage,
+    keyed: boolean,
+  ): Delivery {
     const headers: Record<string, string> = {};
     let key: string | undefined;
     for (const [name, value] of Object.entries(msg.properties.headers ?? {})) {
@@ -176,7 +225,7 @@ export class AmqpTransport implements Transport {
       else if (!name.startsWith('x-death')) headers[name] = String(value);
     }
     return {
-      topic,
+      topic: state.topic,
       id: String(msg.properties.messageId ?? msg.fields.deliveryTag),
       key,
       headers,
@@ -184,7 +233,10 @@ export class AmqpTransport implements Transport {
       deliveries: msg.fields.redelivered ? 2 : 1,
       // a channel lost meanwhile has requeued the message already
       ack: () => safely(() => channel.ack(msg)),
-      retry: () => safely(() => channel.nack(msg, false, true)),
+      // once stopping, a keyed message goes back with the channel, in order
+      retry: () => {
+        if (!(keyed && state.stopped)) safely(() => channel.nack(msg, false, true));
+      },
       touch: () => undefined,
     };
   }

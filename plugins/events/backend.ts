@@ -50,6 +50,7 @@ export async function openTransport(cfg: EventsConfig, ctx: InitContext): Promis
           connectTimeout: cfg.connectTimeout,
           ackWait: cfg.ackWait,
           maxAckPending: cfg.maxAckPending,
+          partitions: cfg.partitions,
           name: `${ctx.agent.name}/${ctx.name}`,
         },
       );
@@ -62,6 +63,7 @@ export async function openTransport(cfg: EventsConfig, ctx: InitContext): Promis
       url,
       prefix: cfg.prefix,
       connectTimeout: cfg.connectTimeout,
+      partitions: cfg.partitions,
       where,
     });
   } catch (err) {

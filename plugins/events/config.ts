@@ -58,6 +58,15 @@ export class EventsConfig {
   @Min(100)
   ackWait = 30_000;
 
+  @Setting({
+    description:
+      'NATS, RabbitMQ: partitions of keyed messages, each handled by one subscriber of a group at a time; the same on every agent',
+  })
+  @IsInt()
+  @Min(1)
+  @Max(256)
+  partitions = 8;
+
   @Setting({ description: 'NATS: unacknowledged messages per group, all its subscribers together' })
   @IsInt()
   @Min(1)

@@ -14,6 +14,8 @@ interface Member {
 class GroupQueue {
   readonly queue: Stored[] = [];
   readonly members: Member[] = [];
+  /** Keys with a message out: the key's next one waits, so it runs on one member at a time. */
+  private readonly busyKeys = new Set<string>();
   private next = 0;
   private scheduled = false;
 
@@ -36,10 +38,16 @@ class GroupQueue {
   }
 
   private pump(): void {
-    while (this.queue.length > 0) {
+    let at = 0;
+    while (at < this.queue.length) {
+      const { key } = this.queue[at]!;
+      if (key !== undefined && this.busyKeys.has(key)) {
+        at++;
+        continue;
+      }
       const member = this.freeMember();
       if (!member) return;
-      this.handOut(member, this.queue.shift()!);
+      this.handOut(member, this.queue.splice(at, 1)[0]!);
     }
   }
 
@@ -57,12 +65,14 @@ class GroupQueue {
   private handOut(member: Member, message: Stored): void {
     message.deliveries++;
     member.unsettled++;
+    if (message.key !== undefined) this.busyKeys.add(message.key);
     let settled = false;
     const settle = (retry: boolean) => {
       if (settled) return;
       settled = true;
       member.unsettled--;
-      // a returned message goes first, so order holds as far as it can
+      if (message.key !== undefined) this.busyKeys.delete(message.key);
+      // a returned message goes first, and its key is free again: it is next
       if (retry) this.push(message, true);
       else this.schedule();
     };

@@ -2,13 +2,17 @@ import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type {
   Consumer as JsConsumer,
-  ConsumerMessages,
   JetStreamClient,
   JetStreamManager,
+  ConsumeCallback,
+  ConsumerMessages,
+  FetchOptions,
+  JetStreamPublishOptions,
   JsMsg,
 } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import { messageOf } from '../../src/errors.js';
+import { keyedLanes, laneOf } from './partition.js';
 import type { Consumer, Delivery, Envelope, HealthListener, Transport } from './transport.js';
 
 type NatsCore = typeof import('@nats-io/transport-node');
@@ -18,31 +22,48 @@ type NatsJs = typeof import('@nats-io/jetstream');
 export interface NatsOptions {
   /** `nats://host:port`, or several separated by commas. */
   url: string;
-  /** Stream name and subject prefix: topic `a.b` is subject `<prefix>.a.b` in stream `<prefix>`. */
+  /** Stream name and subject prefix: topic `a.b` travels on `<prefix>.<lane>.a.b` in stream `<prefix>`. */
   prefix: string;
   connectTimeout: number;
   /** Ms the server waits for an acknowledgement before handing a message out again. */
   ackWait: number;
-  /** Unacknowledged messages the server hands out per group, all its subscribers together. */
+  /** Unacknowledged unkeyed messages the server hands out per group, all its subscribers together. */
   maxAckPending: number;
+  /** Partitions of keyed messages; the same on every agent. */
+  partitions: number;
   /** A name for the connection, shown by the server. */
   name: string;
 }
 
-const ID = 'Fk-Id';
+/** Carries `<topic>:<message id>`: the stream's duplicate check, and the id for handlers. */
+const MSG_ID = 'Nats-Msg-Id';
 const KEY = 'Fk-Key';
+/**
+ * Ms a pull request waits on the server for messages before it is renewed (the
+ * client's least). A stopping consumer lets its requests run out rather than
+ * dropping them: a nats-server that hands a message to a request nobody listens
+ * to any more forgets how often it delivered it.
+ */
+const PULL_EXPIRES = 1_000;
+/** Messages asked for at once from a keyed partition, which hands out one at a time. */
+const KEYED_BUFFER = 16;
 
 /** Names of headers the backend uses itself; never passed on to handlers. */
-const reserved = (name: string) => name.startsWith('Nats-') || name === ID || name === KEY;
+const reserved = (name: string) => name.startsWith('Nats-') || name === KEY;
 
 /**
- * NATS JetStream: one stream per prefix holding every topic; a group is a
- * durable pull consumer filtered on the topic's subject, a private group an
- * ephemeral one. Acknowledgements are explicit; a message not acknowledged
- * within `ackWait` (a lost subscriber) or returned is handed out again.
+ * NATS JetStream: one stream per prefix holding every topic. Unkeyed messages
+ * of topic `t` travel on `<prefix>.u.t`, keyed ones on `<prefix>.k<n>.t` for
+ * their partition n. A group is a durable pull consumer on the unkeyed subject
+ * plus one per partition that hands out one message at a time
+ * (`max_ack_pending` 1), so a key is handled by one subscriber of the group at
+ * a time, in publish order; a private group is one ephemeral consumer on all
+ * of them. Acknowledgements are explicit; a message not acknowledged within
+ * `ackWait` (a lost subscriber) or returned is handed out again.
  */
 export class NatsTransport implements Transport {
   private readonly health = new Set<HealthListener>();
+  private readonly outbox = new Outbox();
   private closing = false;
 
   private constructor(
@@ -78,19 +99,20 @@ export class NatsTransport implements Transport {
   }
 
   async publish(topic: string, message: Envelope): Promise<void> {
-    const h = this.lib.core.headers();
-    h.set(ID, message.id);
-    if (message.key !== undefined) h.set(KEY, message.key);
-    for (const [name, value] of Object.entries(message.headers)) h.set(name, value);
-    await this.js.publish(this.subject(topic), message.body, {
-      headers: h,
-      // the stream drops a copy published again within its duplicate window
-      msgID: `${topic}:${message.id}`,
-    });
+    // the id travels as the stream's message id, which also drops a copy published again
+    // within the duplicate window
+    const options: Partial<JetStreamPublishOptions> = { msgID: `${topic}:${message.id}` };
+    let h: MsgHdrs | undefined;
+    for (const name in message.headers)
+      (h ??= this.lib.core.headers()).set(name, message.headers[name]!);
+    if (message.key !== undefined) (h ??= this.lib.core.headers()).set(KEY, message.key);
+    if (h) options.headers = h;
+    const lane = laneOf(message.key, this.options.partitions);
+    await this.js.publish(this.subject(lane, topic), message.body, options);
   }
 
   async declare(topic: string, group: string): Promise<void> {
-    await this.ensureConsumer(topic, durableName(group, topic), true);
+    await Promise.all(this.groupConsumers(topic, group).map((c) => this.ensureConsumer(c)));
   }
 
   async consume(
@@ -99,18 +121,28 @@ export class NatsTransport implements Transport {
     prefetch: number,
     deliver: (delivery: Delivery) => void,
   ): Promise<Consumer> {
-    const name = group === undefined ? `private-${randomUUID()}` : durableName(group, topic);
-    await this.ensureConsumer(topic, name, group !== undefined);
-    const consumer = await this.js.consumers.get(this.options.prefix, name);
-    const puller = new Puller(consumer, prefetch, this.options.ackWait, (m, settled) =>
-      deliver(this.delivery(topic, m, settled)),
+    const specs =
+      group === undefined
+        ? [{ name: `private-${randomUUID()}`, lane: '*', topic, durable: false, keyed: false }]
+        : this.groupConsumers(topic, group);
+    await Promise.all(specs.map((spec) => this.ensureConsumer(spec)));
+    const pullers = await Promise.all(
+      specs.map(async (spec) => {
+        const consumer = await this.js.consumers.get(this.options.prefix, spec.name);
+        const buffer = spec.keyed ? KEYED_BUFFER : prefetch;
+        return new Puller(consumer, buffer, this.options.ackWait, (m, puller) =>
+          deliver(new NatsDelivery(topic, m, puller, this.outbox)),
+        );
+      }),
     );
     return {
       stop: async () => {
-        await puller.stop();
-        if (group === undefined && !this.closing && !this.nc.isClosed()) {
-          await this.jsm.consumers.delete(this.options.prefix, name).catch(() => false);
-        }
+        await Promise.all(pullers.map((p) => p.stop()));
+      },
+      close: async () => {
+        for (const puller of pullers) puller.close();
+        if (group !== undefined || this.closing || this.nc.isClosed()) return;
+        await this.jsm.consumers.delete(this.options.prefix, specs[0]!.name).catch(() => false);
       },
     };
   }
@@ -122,60 +154,48 @@ export class NatsTransport implements Transport {
 
   async close(): Promise<void> {
     this.closing = true;
+    this.outbox.flush();
     // drain flushes acknowledgements still buffered, then closes
     await this.nc.drain().catch(() => this.nc.close());
   }
 
-  private subject(topic: string): string {
-    return `${this.options.prefix}.${topic}`;
+  private subject(lane: string, topic: string): string {
+    return `${this.options.prefix}.${lane}.${topic}`;
   }
 
-  private async ensureConsumer(topic: string, name: string, durable: boolean): Promise<void> {
-    const info = await this.jsm.consumers.info(this.options.prefix, name).catch(() => undefined);
+  /** A named group's consumers: one for unkeyed messages, one per keyed partition. */
+  private groupConsumers(topic: string, group: string): ConsumerSpec[] {
+    const name = durableName(group, topic);
+    return [
+      { name: `${name}_u`, lane: 'u', topic, durable: true, keyed: false },
+      ...keyedLanes(this.options.partitions).map((lane) => ({
+        name: `${name}_${lane}`,
+        lane,
+        topic,
+        durable: true,
+        keyed: true,
+      })),
+    ];
+  }
+
+  private async ensureConsumer(spec: ConsumerSpec): Promise<void> {
+    const { prefix, ackWait, maxAckPending } = this.options;
+    const info = await this.jsm.consumers.info(prefix, spec.name).catch(() => undefined);
     if (info) return;
     const { AckPolicy, DeliverPolicy } = this.lib.js;
     const { nanos } = this.lib.core;
-    await this.jsm.consumers.add(this.options.prefix, {
-      ...(durable ? { durable_name: name } : { name, inactive_threshold: nanos(60_000) }),
+    await this.jsm.consumers.add(prefix, {
+      ...(spec.durable
+        ? { durable_name: spec.name }
+        : { name: spec.name, inactive_threshold: nanos(60_000) }),
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.New,
-      filter_subject: this.subject(topic),
-      ack_wait: nanos(this.options.ackWait),
-      max_ack_pending: this.options.maxAckPending,
+      filter_subject: this.subject(spec.lane, spec.topic),
+      ack_wait: nanos(ackWait),
+      // a partition hands out its next message only once the last one is settled
+      max_ack_pending: spec.keyed ? 1 : maxAckPending,
       max_deliver: -1,
     });
-  }
-
-  private delivery(topic: string, m: JsMsg, settled: () => void): Delivery {
-    const headers: Record<string, string> = {};
-    for (const name of m.headers?.keys() ?? []) {
-      if (!reserved(name)) headers[name] = m.headers!.get(name);
-    }
-    const key = m.headers?.get(KEY);
-    let done = false;
-    const safely = (action: () => void, settles = true) => {
-      if (settles && !done) {
-        done = true;
-        settled();
-      }
-      // a lost connection loses the acknowledgement too: the server hands the message out again
-      try {
-        action();
-      } catch {
-        /* redelivered after ackWait */
-      }
-    };
-    return {
-      topic,
-      id: m.headers?.get(ID) || String(m.seq),
-      key: key ? key : undefined,
-      headers,
-      body: m.data,
-      deliveries: m.info.deliveryCount,
-      ack: () => safely(() => m.ack()),
-      retry: () => safely(() => m.nak()),
-      touch: () => safely(() => m.working(), false),
-    };
   }
 
   private async watch(): Promise<void> {
@@ -192,7 +212,16 @@ export class NatsTransport implements Transport {
   }
 }
 
-/** A durable consumer's name: the group and a digest of the topic (names may not hold dots). */
+interface ConsumerSpec {
+  name: string;
+  /** `u`, `k<n>`, or `*` for all of them. */
+  lane: string;
+  topic: string;
+  durable: boolean;
+  keyed: boolean;
+}
+
+/** A consumer's name: the group and a digest of the topic (names may not hold dots). */
 function durableName(group: string, topic: string): string {
   const digest = createHash('sha256').update(topic).digest('hex').slice(0, 12);
   return `${group}_${digest}`;
@@ -216,78 +245,210 @@ async function ensureStream(jsm: JetStreamManager, js: NatsJs, prefix: string): 
   }
 }
 
+/** One JetStream message as a delivery; the headers are read once, when first asked for. */
+class NatsDelivery implements Delivery {
+  readonly id: string;
+  readonly key: string | undefined;
+  readonly body: Uint8Array;
+  readonly deliveries: number;
+  private own?: Record<string, string>;
+  private done = false;
+
+  constructor(
+    readonly topic: string,
+    private readonly m: JsMsg,
+    private readonly puller: Puller,
+    private readonly outbox: Outbox,
+  ) {
+    const h = m.headers;
+    const msgId = h?.get(MSG_ID) ?? '';
+    this.id =
+      (msgId.startsWith(`${topic}:`) ? msgId.slice(topic.length + 1) : msgId) || String(m.seq);
+    this.key = h?.get(KEY) || undefined;
+    this.body = m.data;
+    // the server's count: a message handed out again after a stop or a crash goes on counting
+    this.deliveries = m.info.deliveryCount;
+  }
+
+  get headers(): Record<string, string> {
+    return (this.own ??= ownHeaders(this.m.headers));
+  }
+
+  ack(): void {
+    this.settle(true);
+  }
+
+  retry(): void {
+    this.settle(false);
+  }
+
+  touch(): void {
+    safely(() => this.m.working());
+  }
+
+  private settle(ack: boolean): void {
+    if (this.done) return;
+    this.done = true;
+    this.puller.settled(this.m);
+    this.outbox.add(this.m, ack);
+  }
+}
+
 /**
- * Pulls only as many messages as there is room for, at most `prefetch`
- * unsettled at once, and tells the server every half `ackWait` that the
- * unsettled ones are still being worked on: a message waiting in memory or
- * handled for long is not handed out a second time meanwhile.
+ * Acknowledgements wait for the end of the event loop's turn and go out
+ * together: handlers settle one by one in separate ticks, and a write to the
+ * socket for each would cost more than the handling itself.
+ */
+class Outbox {
+  private messages: JsMsg[] = [];
+  private acks: boolean[] = [];
+
+  add(m: JsMsg, ack: boolean): void {
+    if (this.messages.push(m) === 1) setImmediate(() => this.flush());
+    this.acks.push(ack);
+  }
+
+  /** Hands every pending acknowledgement to the connection now. */
+  flush(): void {
+    const { messages, acks } = this;
+    this.messages = [];
+    this.acks = [];
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      safely(() => (acks[i] ? m.ack() : m.nak()));
+    }
+  }
+}
+
+function ownHeaders(h: MsgHdrs | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name of h?.keys() ?? []) if (!reserved(name)) headers[name] = h!.get(name);
+  return headers;
+}
+
+/** A lost connection loses the acknowledgement too: the server hands the message out again. */
+function safely(action: () => void): void {
+  try {
+    action();
+  } catch {
+    /* redelivered after ackWait */
+  }
+}
+
+/**
+ * Keeps up to `buffer` messages pulled and unsettled: asks for more once a quarter of
+ * the buffer is free, without waiting for earlier pulls to end, so messages
+ * keep flowing while handlers run. Every half `ackWait` it tells the server
+ * that the unsettled ones are still being worked on: a message waiting in
+ * memory or handled for long is not handed out a second time meanwhile.
  */
 class Puller {
   private readonly held = new Set<JsMsg>();
+  private readonly pulls = new Set<ConsumerMessages>();
+  /** Arrived while stopping: returned once every pull has run out. */
+  private readonly late: JsMsg[] = [];
   private readonly heartbeat: NodeJS.Timeout;
-  private room?: (() => void) | undefined;
-  private batch?: ConsumerMessages | undefined;
-  private readonly stopping = new AbortController();
-  private readonly done: Promise<void>;
+  /** Messages asked for that have not arrived yet. */
+  private asked = 0;
+  private stopped = false;
+  private pausing = false;
+  private ended?: () => void;
 
   constructor(
     private readonly consumer: JsConsumer,
-    private readonly prefetch: number,
+    private readonly buffer: number,
     ackWait: number,
-    private readonly deliver: (m: JsMsg, settled: () => void) => void,
+    private readonly deliver: (m: JsMsg, puller: Puller) => void,
   ) {
-    this.done = this.loop();
     this.heartbeat = setInterval(() => {
-      for (const m of this.held) {
-        try {
-          m.working();
-        } catch {
-          /* the connection is away: the server redelivers after ackWait */
-        }
-      }
+      for (const m of this.held) safely(() => m.working());
     }, ackWait / 2);
     this.heartbeat.unref();
+    this.refill();
   }
 
-  private get unsettled(): number {
-    return this.held.size;
-  }
-
+  /**
+   * Stops pulling; resolves once the pulls under way have run out (within
+   * `PULL_EXPIRES`), or, when the server does not answer, after twice that.
+   */
   async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.asked === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.ended = resolve;
+      timer = setTimeout(resolve, 2 * PULL_EXPIRES);
+    });
+    clearTimeout(timer);
+    if (this.asked === 0) return;
+    // the server is away: drop the pulls; what they held comes back after ackWait
+    for (const pull of this.pulls) void pull.close().catch(() => undefined);
+    this.returnLate();
+  }
+
+  private returnLate(): void {
+    for (const m of this.late.splice(0)) safely(() => m.nak());
+  }
+
+  /** Every message handed out is settled: no more heartbeats. */
+  close(): void {
     clearInterval(this.heartbeat);
-    this.stopping.abort();
-    this.room?.();
-    await this.batch?.close().catch(() => undefined);
-    await this.done;
   }
 
-  private async loop(): Promise<void> {
-    const { signal } = this.stopping;
-    while (!signal.aborted) {
-      // refill once half the room is free: fewer, larger pulls
-      if (this.unsettled > this.prefetch / 2) {
-        await new Promise<void>((resolve) => (this.room = resolve));
-        this.room = undefined;
-        continue;
-      }
-      try {
-        this.batch = await this.consumer.fetch({
-          max_messages: this.prefetch - this.unsettled,
-          expires: 1_000,
-        });
-        for await (const m of this.batch) {
+  /** A message this puller handed out was settled. */
+  settled(m: JsMsg): void {
+    if (this.held.delete(m)) this.refill();
+  }
+
+  private refill(): void {
+    if (this.stopped || this.pausing) return;
+    const room = this.buffer - this.held.size - this.asked;
+    if (room >= Math.max(1, this.buffer / 4)) void this.pull(room);
+  }
+
+  private async pull(count: number): Promise<void> {
+    this.asked += count;
+    let arrived = 0;
+    let failed = false;
+    let pull: ConsumerMessages | undefined;
+    // a callback, not the iterator: each message is handed on as it is read from the socket
+    const options: FetchOptions & ConsumeCallback = {
+      max_messages: count,
+      expires: PULL_EXPIRES,
+      callback: (m) => {
+        arrived++;
+        this.asked--;
+        if (this.stopped) this.late.push(m);
+        else {
           this.held.add(m);
-          this.deliver(m, () => this.settled(m));
+          this.deliver(m, this);
         }
-      } catch {
-        // the server is away: the connection's health says so; try again shortly
-        await sleep(250, undefined, { signal }).catch(() => undefined);
-      }
+      },
+    };
+    try {
+      pull = await this.consumer.fetch(options);
+      this.pulls.add(pull);
+      const err = await pull.closed();
+      if (err) failed = true;
+    } catch {
+      // the server is away: the connection's health says so; try again shortly
+      failed = true;
+    } finally {
+      this.asked -= count - arrived;
+      if (pull) this.pulls.delete(pull);
     }
-  }
-
-  private settled(m: JsMsg): void {
-    this.held.delete(m);
-    if (this.unsettled <= this.prefetch / 2) this.room?.();
+    if (this.stopped) {
+      if (this.asked > 0) return;
+      // back to the server for another subscriber, now that no request of ours is left
+      this.returnLate();
+      this.ended?.();
+      return;
+    }
+    if (failed) {
+      this.pausing = true;
+      await sleep(250);
+      this.pausing = false;
+    }
+    this.refill();
   }
 }

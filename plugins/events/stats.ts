@@ -9,7 +9,19 @@ export interface EventStats {
   inFlight: number;
 }
 
-type Labels = { plugin: string; topic: string; group?: string };
+interface Metric {
+  inc(by?: number): void;
+}
+
+/** The counts of one subscription, with its metric children resolved once. */
+export interface SubscriptionCounters {
+  delivered(): void;
+  retried(): void;
+  deadLettered(): void;
+  inFlight(delta: 1 | -1): void;
+}
+
+const none: Metric = { inc: () => undefined };
 
 /** The plugin's counters; each also feeds a prom-client metric when a registry is given. */
 export class EventCounters {
@@ -25,8 +37,9 @@ export class EventCounters {
     delivered: Counter;
     retried: Counter;
     deadLettered: Counter;
-    inFlight: Gauge;
   };
+  private readonly inFlightMetric: Metric = none;
+  private readonly publishedByTopic = new Map<string, Metric>();
 
   constructor(
     private readonly plugin: string,
@@ -53,43 +66,53 @@ export class EventCounters {
         'Messages sent to the dead-letter topic after the last attempt',
         withGroup,
       ),
-      inFlight:
-        (registry.getSingleMetric('flavorkit_events_in_flight') as Gauge | undefined) ??
-        new Gauge({
-          name: 'flavorkit_events_in_flight',
-          help: 'Messages being handled (or waiting for a retry) right now',
-          labelNames: ['plugin'],
-          registers: [registry],
-        }),
     };
+    const inFlight =
+      (registry.getSingleMetric('flavorkit_events_in_flight') as Gauge | undefined) ??
+      new Gauge({
+        name: 'flavorkit_events_in_flight',
+        help: 'Messages being handled (or waiting for a retry) right now',
+        labelNames: ['plugin'],
+        registers: [registry],
+      });
+    this.inFlightMetric = inFlight.labels({ plugin });
   }
 
   published(topic: string): void {
     this.values.published++;
-    this.prom?.published.inc({ plugin: this.plugin, topic });
+    if (!this.prom) return;
+    let metric = this.publishedByTopic.get(topic);
+    if (!metric) {
+      metric = this.prom.published.labels({ plugin: this.plugin, topic });
+      this.publishedByTopic.set(topic, metric);
+    }
+    metric.inc();
   }
 
-  delivered(topic: string, group: string | undefined): void {
-    this.values.delivered++;
-    this.prom?.delivered.inc(this.labels(topic, group));
-  }
-
-  retried(topic: string, group: string | undefined): void {
-    this.values.retried++;
-    this.prom?.retried.inc(this.labels(topic, group));
-  }
-
-  deadLettered(topic: string, group: string | undefined): void {
-    this.values.deadLettered++;
-    this.prom?.deadLettered.inc(this.labels(topic, group));
-  }
-
-  inFlight(delta: 1 | -1): void {
-    this.values.inFlight += delta;
-    this.prom?.inFlight.inc({ plugin: this.plugin }, delta);
-  }
-
-  private labels(topic: string, group: string | undefined): Labels {
-    return { plugin: this.plugin, topic, group: group ?? '' };
+  /** The counters of one subscription of `topic` in `group`. */
+  subscription(topic: string, group: string | undefined): SubscriptionCounters {
+    const labels = { plugin: this.plugin, topic, group: group ?? '' };
+    const { values, prom, inFlightMetric } = this;
+    const delivered = prom?.delivered.labels(labels) ?? none;
+    const retried = prom?.retried.labels(labels) ?? none;
+    const deadLettered = prom?.deadLettered.labels(labels) ?? none;
+    return {
+      delivered: () => {
+        values.delivered++;
+        delivered.inc();
+      },
+      retried: () => {
+        values.retried++;
+        retried.inc();
+      },
+      deadLettered: () => {
+        values.deadLettered++;
+        deadLettered.inc();
+      },
+      inFlight: (delta) => {
+        values.inFlight += delta;
+        inFlightMetric.inc(delta);
+      },
+    };
   }
 }

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../src/index.js';
 import { messageOf } from '../../src/errors.js';
 import { backoffDelay } from './backoff.js';
-import type { EventCounters } from './stats.js';
+import type { EventCounters, SubscriptionCounters } from './stats.js';
 import type { Consumer, Delivery, Envelope } from './transport.js';
 import { DEAD_LETTER_HEADERS, type Codec, type Handler, type SubscribeOptions } from './types.js';
 
@@ -35,6 +35,7 @@ export class Subscriber {
   private readonly aborting = new AbortController();
   private readonly concurrency: number;
   private readonly maxAttempts: number;
+  private readonly counts: SubscriptionCounters;
   private idle?: () => void;
   private started = false;
   consumer?: Consumer;
@@ -48,6 +49,7 @@ export class Subscriber {
   ) {
     this.concurrency = options.concurrency ?? 1;
     this.maxAttempts = options.maxAttempts ?? 5;
+    this.counts = ctx.counters.subscription(topic, group);
   }
 
   /** Where dead letters of this subscription go, if anywhere. */
@@ -78,6 +80,11 @@ export class Subscriber {
     this.stopping.abort();
     await this.consumer?.stop();
     for (const delivery of this.waiting.splice(0)) delivery.retry();
+    await this.finish(limit, grace);
+    await this.consumer?.close?.();
+  }
+
+  private async finish(limit: number, grace: number): Promise<void> {
     if (await this.whenIdle(limit)) return;
     this.ctx.log.warn(
       `${this.running.size} handler(s) of "${this.topic}" still running after ${limit} ms: aborting them`,
@@ -103,13 +110,13 @@ export class Subscriber {
     const { delivery } = work;
     this.running.add(work);
     if (delivery.key !== undefined) this.busyKeys.add(delivery.key);
-    this.ctx.counters.inFlight(1);
+    this.counts.inFlight(1);
     try {
       await this.attempts(work);
     } finally {
       this.running.delete(work);
       if (delivery.key !== undefined) this.busyKeys.delete(delivery.key);
-      this.ctx.counters.inFlight(-1);
+      this.counts.inFlight(-1);
       if (this.running.size === 0) this.idle?.();
       if (!this.stopping.signal.aborted) this.pump();
     }
@@ -135,13 +142,13 @@ export class Subscriber {
           attempt,
           signal: this.aborting.signal,
         });
-        if (this.settle(work, 'ack')) this.ctx.counters.delivered(this.topic, this.group);
+        if (this.settle(work, 'ack')) this.counts.delivered();
         return;
       } catch (err) {
         if (work.settled) return;
         if (this.aborting.signal.aborted) return void this.settle(work, 'retry');
         if (attempt >= this.maxAttempts) return this.deadLetter(work, describe(err), attempt);
-        this.ctx.counters.retried(this.topic, this.group);
+        this.counts.retried();
         const waited = await sleep(backoffDelay(this.options.backoff, attempt), true, {
           signal: this.stopping.signal,
         }).catch(() => false);
@@ -173,7 +180,7 @@ export class Subscriber {
           (target ? `sent to "${target}"` : 'dropped') +
           `: ${error}`,
       );
-      if (this.settle(work, 'ack')) this.ctx.counters.deadLettered(this.topic, this.group);
+      if (this.settle(work, 'ack')) this.counts.deadLettered();
     } catch (err) {
       // the dead-letter topic could not take it: the broker keeps the message
       this.ctx.log.error(

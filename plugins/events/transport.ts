@@ -23,6 +23,8 @@ export interface Delivery extends Envelope {
 export interface Consumer {
   /** Stops taking messages; deliveries already handed out stay to be settled. */
   stop(): Promise<void>;
+  /** Called after `stop` once every delivery is settled: gives up the consumer's place in its group. */
+  close?(): Promise<void>;
 }
 
 /** Connection health, as a backend reports it. */
@@ -38,6 +40,8 @@ export type HealthListener = (healthy: boolean, error?: string) => void;
  * - A group hands each message to one consumer at a time, at most `prefetch`
  *   unsettled per consumer, in publish order; `retry` and unsettled messages of
  *   a stopped or lost consumer are handed out again.
+ * - Messages with the same key go to one consumer of a group at a time, in
+ *   publish order, also when several consumers (replicas) share the group.
  */
 export interface Transport {
   publish(topic: string, message: Envelope): Promise<void>;

@@ -7,7 +7,10 @@ export interface Codec {
 /** The default codec: UTF-8 JSON. */
 export const jsonCodec: Codec = {
   encode: (value) => Buffer.from(JSON.stringify(value) ?? 'null'),
-  decode: (bytes) => JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown,
+  decode: (bytes) =>
+    JSON.parse(
+      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'),
+    ) as unknown,
 };
 
 /** Options of one `publish`. */
