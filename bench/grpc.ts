@@ -87,15 +87,11 @@ async function load(client: GreeterClient, seconds: number) {
   const worker = async () => {
     while (Date.now() < deadline) {
       await new Promise<void>((resolve) =>
-        (client.SayHello as (r: Hello, cb: (e: unknown) => void) => void).call(
-          client,
-          { name: 'bench' },
-          (err) => {
-            if (err) failed++;
-            else done++;
-            resolve();
-          },
-        ),
+        client.SayHello.call(client, { name: 'bench' }, (err) => {
+          if (err) failed++;
+          else done++;
+          resolve();
+        }),
       );
     }
   };

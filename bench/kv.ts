@@ -159,6 +159,9 @@ async function rawRedisScript(namespace: string): Promise<Side> {
   const reader = client.duplicate();
   await client.connect();
   await reader.connect();
+  type StreamReply = Array<{
+    messages: Array<{ id: string; message: Record<string, string> }>;
+  }> | null;
   const keys = REDIS_KEYS.map((k) => `{${namespace}}:${k}`);
   const sha = await client.scriptLoad(COMMIT);
   const write = (k: string, v: string) =>
@@ -168,7 +171,10 @@ async function rawRedisScript(namespace: string): Promise<Side> {
   const tail = (async () => {
     let after = '0-0';
     while (reading) {
-      const reply = await reader.xRead({ key: keys[4]!, id: after }, { COUNT: 1000, BLOCK: 200 });
+      const reply: StreamReply = await reader.xRead(
+        { key: keys[4]!, id: after },
+        { COUNT: 1000, BLOCK: 200 },
+      );
       const messages = reply?.[0]?.messages ?? [];
       for (const m of messages) {
         after = m.id;

@@ -32,7 +32,7 @@ async function agents(config: Record<string, unknown>) {
   const buses = await Promise.all([startBus(config), startBus(config), startBus(config)]);
   const [publisher, ...subscribers] = buses;
   const replicas = subscribers.map((bus) => ({ subscribe: bus.subscribe, stop: bus.stop }));
-  return { publisher: publisher!, replicas: replicas as [Replica, Replica] };
+  return { publisher: publisher, replicas: replicas as [Replica, Replica] };
 }
 
 it('keeps each key in publish order across two subscribers of a group on the memory backend, one stopping midway', async () => {

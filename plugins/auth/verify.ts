@@ -132,7 +132,7 @@ function readKeyFiles(files: string[]): JSONWebKeySet {
       const json = JSON.parse(text) as JWK | JSONWebKeySet;
       keys.push(...('keys' in json ? json.keys : [json]));
     } else {
-      keys.push(createPublicKey(text).export({ format: 'jwk' }) as JWK);
+      keys.push(createPublicKey(text).export({ format: 'jwk' }));
     }
   }
   return { keys };

@@ -140,7 +140,7 @@ export class MemoryTransport implements Transport {
 
   private group(topic: string, name: string): GroupQueue {
     let groups = this.topics.get(topic);
-    if (!groups) this.topics.set(topic, (groups = new Map()));
+    if (!groups) this.topics.set(topic, (groups = new Map<string, GroupQueue>()));
     let queue = groups.get(name);
     if (!queue) groups.set(name, (queue = new GroupQueue(topic)));
     return queue;

@@ -31,7 +31,7 @@ export function guardHandlers(
         typeof code === 'number' && code > 0 && code <= 16
           ? { code, details: (err as Error).message ?? '' }
           : { code: grpc.status.INTERNAL, details: 'internal error' };
-      if (status.code === grpc.status.INTERNAL && status.details === 'internal error') {
+      if (status.code === Number(grpc.status.INTERNAL) && status.details === 'internal error') {
         log.error(`${method.path} threw: ${err instanceof Error ? err.message : String(err)}`, {
           stack: (err as Error | undefined)?.stack,
         });

@@ -130,7 +130,7 @@ export function observeCalls(grpc: Grpc, options: ObserveOptions): ServerInterce
       child.inc();
       stats.seconds!.observe(elapsed / 1000);
     }
-    if (code !== grpc.status.OK) {
+    if (code !== Number(grpc.status.OK)) {
       log.warn(`${path} failed with ${CODE_NAMES[code] ?? code}${details ? `: ${details}` : ''}`, {
         grpc_code: code,
         peer: call.getPeer(),

@@ -69,7 +69,9 @@ export class HeldKey<T> {
 
   private schedule(): void {
     this.timer = setTimeout(
-      () => (this.inflight = this.refresh()),
+      () => {
+        this.inflight = this.refresh();
+      },
       Math.max(1, Math.floor(this.ttl / 3)),
     );
     this.timer.unref();

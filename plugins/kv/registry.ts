@@ -103,7 +103,7 @@ export class ServiceRegistryPlugin implements Plugin, ServiceRegistry {
   afterInit(): void {
     const { status } = this.deps;
     this.unsubscribe = status.on('change', (change) => {
-      if (change.plugin === undefined) this.follow(change.state as OverallState);
+      if (change.plugin === undefined) this.follow(change.state);
     });
     this.follow(status.agentStatus().state);
   }

@@ -104,7 +104,7 @@ export class RedisPlugin implements Plugin, RedisConnection {
         connectTimeout: this.cfg.connectTimeout,
         reconnectStrategy: (retries) => this.retryIn(retries),
       },
-    } as Parameters<typeof createClient>[0]);
+    });
     this.watch(client);
     const registry = this.deps.metrics?.registry;
     if (registry) this.counters = redisCounters(registry, ctx.name, () => this.clientIds());
@@ -131,7 +131,7 @@ export class RedisPlugin implements Plugin, RedisConnection {
 
   async close(): Promise<void> {
     this.closing = true;
-    await Promise.all([this.main, this.sub].map((c) => (c ? this.end(c) : undefined)));
+    await Promise.all([this.main, this.sub].filter((c) => c !== undefined).map((c) => this.end(c)));
     this.counters?.stop();
     this.counters = undefined;
     this.main = undefined;

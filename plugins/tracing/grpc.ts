@@ -26,7 +26,7 @@ export function traceCalls(api: Api, grpc: Grpc, tracer: Tracer): ServerIntercep
     const end = (code: number) => {
       if (!span) return;
       span.setAttribute('rpc.grpc.status_code', code);
-      if (code !== grpc.status.OK) span.setStatus({ code: api.SpanStatusCode.ERROR });
+      if (code !== Number(grpc.status.OK)) span.setStatus({ code: api.SpanStatusCode.ERROR });
       span.end();
       span = undefined;
     };

@@ -3,7 +3,10 @@ import type { LoaderEvents } from './events.js';
 
 /** What a loader printer gets: the loader's events and the logger it was given. */
 export interface LoaderPrinterSource {
-  on<E extends keyof LoaderEvents>(event: E, listener: (e: LoaderEvents[E]) => void): () => void;
+  on: <E extends keyof LoaderEvents>(
+    event: E,
+    listener: (e: LoaderEvents[E]) => void,
+  ) => () => void;
   readonly log?: Logger | undefined;
 }
 

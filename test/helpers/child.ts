@@ -40,8 +40,8 @@ export function runNode(
       }
     }
   };
-  proc.stdout!.on('data', onData);
-  proc.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  proc.stdout.on('data', onData);
+  proc.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
   const exited = once(proc, 'exit').then(([code, signal]) => ({
     code: code as number | null,
     signal: signal as NodeJS.Signals | null,

@@ -94,7 +94,7 @@ export async function kvTargets(ownRedisServer = false): Promise<KvTarget[]> {
 
 /** Stops the servers `kvTargets` started. */
 export async function stopTargets(targets: KvTarget[]): Promise<void> {
-  await Promise.all(targets.map((t) => t.server?.stop()));
+  await Promise.all(targets.map((t) => t.server?.stop() ?? Promise.resolve()));
 }
 
 /** Collects an async iterable. */

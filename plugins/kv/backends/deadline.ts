@@ -29,7 +29,7 @@ export class Deadlines {
         },
         (error: unknown) => {
           this.pending.delete(entry);
-          reject(error as Error);
+          reject(error);
         },
       );
     });

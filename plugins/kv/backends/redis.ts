@@ -84,7 +84,7 @@ export class RedisBackend implements Backend {
     first.on('error', () => undefined);
     // a first connection without retries, so a wrong address fails the start at once
     await first.connect();
-    await first.destroy();
+    first.destroy();
     await client.connect();
     return new RedisBackend(client, options);
   }
@@ -189,7 +189,7 @@ export class RedisBackend implements Backend {
     let expected = from;
     let after = `${from - 1}-0`;
     while (!closed()) {
-      const reply = (await conn.sendCommand([
+      const reply = await conn.sendCommand<StreamReply>([
         'XREAD',
         'COUNT',
         '1000',
@@ -198,7 +198,7 @@ export class RedisBackend implements Backend {
         'STREAMS',
         this.keys[4]!,
         after,
-      ])) as StreamReply;
+      ]);
       if (closed() || !reply) continue;
       const batch: RawEvent[] = [];
       for (const [id, fields] of streamEntries(reply)) {
@@ -237,7 +237,7 @@ export class RedisBackend implements Backend {
 
   /** One command, rejected when the server does not answer within requestTimeout. */
   private send(args: string[], conn: Client = this.client): Promise<Reply> {
-    return this.deadlines.limit(conn.sendCommand(args) as Promise<Reply>);
+    return this.deadlines.limit(conn.sendCommand<Reply>(args));
   }
 }
 
