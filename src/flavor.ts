@@ -42,11 +42,12 @@ export function isFlavor(value: unknown): value is object {
 }
 
 /** The decorated fields of a flavor, parent class fields first, in declaration order. */
-export function flavorFields(flavor: object): FlavorField[] {
-  const chain: FlavorField[][] = [];
-  for (let proto = Object.getPrototypeOf(flavor); proto; proto = Object.getPrototypeOf(proto)) {
-    if (Object.prototype.hasOwnProperty.call(proto, FIELDS))
-      chain.unshift((proto as Decorated)[FIELDS]!);
-  }
-  return chain.flat();
+export function flavorFields(flavor: object): readonly FlavorField[] {
+  const proto = Object.getPrototypeOf(flavor) as Decorated | null;
+  if (!proto) return [];
+  const own = Object.prototype.hasOwnProperty.call(proto, FIELDS) ? proto[FIELDS]! : [];
+  const parent = Object.getPrototypeOf(proto) as Decorated | null;
+  // most flavors are one decorated class: no chain to collect
+  if (!parent || parent === Object.prototype) return own;
+  return [...flavorFields(proto), ...own];
 }
