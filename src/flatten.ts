@@ -24,7 +24,11 @@ const asFound: Listing<FoundPlugin> = (name, path, plugin, options) => ({
   options,
 });
 
-const INJECTED = Symbol('flavorkit.injected');
+/**
+ * The flavor instances whose `inject()` ran, in any agent (kept beside them
+ * rather than marked on them: adding a property reshapes every flavor object).
+ */
+const injected = new WeakSet<object>();
 
 /** The flavors met by one flatten, each with its decorated fields, read once for both passes. */
 type Met = Map<object, readonly FlavorField[]>;
@@ -42,10 +46,9 @@ function injectOnce(flavor: object, path: string, met: Met): void {
     const innerPath = join(path, field.key);
     injectOnce(embedded(flavor, field.key, innerPath), innerPath, met);
   }
-  const target = flavor as { inject?: () => void; [INJECTED]?: true };
-  if (target[INJECTED]) return;
-  Object.defineProperty(target, INJECTED, { value: true, enumerable: false });
-  target.inject?.();
+  if (injected.has(flavor)) return;
+  injected.add(flavor);
+  (flavor as { inject?: () => void }).inject?.();
 }
 
 /** What a flatten has found so far: each plugin once, each name once. */
