@@ -38,6 +38,22 @@ export {
 export type { ConfigIssue, ErrorCode, KvErrorReason } from './errors.js';
 export { setTimer, timeLimit, withTimeout } from './limits.js';
 export { Setting } from './config/setting.js';
+export {
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+} from './config/rules.js';
 export type { SettingOptions } from './config/setting.js';
 export { loadConfig, redacted } from './config/load.js';
 export type { ConfigClass, ConfigSources } from './config/load.js';
