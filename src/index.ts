@@ -27,12 +27,9 @@ export {
   FlavorkitError,
   InvalidPluginError,
   KvError,
-  LoaderError,
-  ManifestError,
   PluginStartError,
   PluginStopError,
   PluginTimeoutError,
-  TestSetupError,
   toError,
 } from './errors.js';
 export type { ConfigIssue, ErrorCode, KvErrorReason } from './errors.js';
