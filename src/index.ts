@@ -30,10 +30,14 @@ export {
   PluginStartError,
   PluginStopError,
   PluginTimeoutError,
+  messageOf,
   toError,
 } from './errors.js';
 export type { ConfigIssue, ErrorCode, KvErrorReason } from './errors.js';
 export { setTimer, timeLimit, withTimeout } from './limits.js';
+export { backoffDelay, pause } from './backoff.js';
+export { importPeer } from './peer.js';
+export { envName } from './config/names.js';
 export { Setting } from './config/setting.js';
 export {
   IsArray,
