@@ -52,6 +52,7 @@ export {
   IsUrl,
   Matches,
   Max,
+  MaxLength,
   Min,
   MinLength,
 } from './config/rules.js';

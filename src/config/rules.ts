@@ -53,5 +53,7 @@ export const Matches = part('decorator/string/Matches', 'Matches');
 export const Max = part('decorator/number/Max', 'Max');
 /** The rule `@Min(n)` of class-validator. */
 export const Min = part('decorator/number/Min', 'Min');
+/** The rule `@MaxLength(n)` of class-validator. */
+export const MaxLength = part('decorator/string/MaxLength', 'MaxLength');
 /** The rule `@MinLength(n)` of class-validator. */
 export const MinLength = part('decorator/string/MinLength', 'MinLength');
