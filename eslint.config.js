@@ -11,4 +11,23 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
     },
   },
+  {
+    // plugins and flavors use the core as applications do: through its public entry
+    // (and the loader and testing toolkit through theirs)
+    files: ['plugins/**/*.ts', 'flavors/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+src/(?!(index|loader/index|testing/index)\\.js$)',
+              message:
+                'Import the core from its public entry, ../../src/index.js (what `flavorkit` is); export what is missing from there.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -8,7 +8,9 @@ import autocannon from 'autocannon';
 import express, { type RequestHandler } from 'express';
 import { Counter, Registry } from 'prom-client';
 import { Agent, Embed, Flavor, type InitContext, Plug, type Plugin } from '../src/index.js';
-import { type HttpHandlers, type Metrics, RpcFlavor } from '../flavors/rpc/index.js';
+import { RpcFlavor } from '../flavors/rpc/index.js';
+import type { HttpHandlers } from '../plugins/http/index.js';
+import type { Metrics } from '../plugins/prometheus/index.js';
 import { announce, report, type Run, startServer } from './compare.js';
 
 const CONNECTIONS = 50;

@@ -9,7 +9,8 @@ import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
 import { Agent, Embed, Flavor, type InitContext, Plug, type Plugin } from '../src/index.js';
-import { type HttpHandlers, RpcFlavor } from '../flavors/rpc/index.js';
+import { RpcFlavor } from '../flavors/rpc/index.js';
+import type { HttpHandlers } from '../plugins/http/index.js';
 import { RealtimePlugin, type Realtime } from '../plugins/realtime/index.js';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 1000);

@@ -165,3 +165,10 @@ export function apiReport(
     names,
   };
 }
+
+/** Names exported by more than one entry point, each with those entries: a name has one import path. */
+export function sharedNames(names: Map<string, string[]>): string[] {
+  return [...names]
+    .filter(([, specifiers]) => specifiers.length > 1)
+    .map(([name, specifiers]) => `${name}: ${specifiers.join(', ')}`);
+}

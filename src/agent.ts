@@ -4,7 +4,7 @@ import { Calls } from './call.js';
 import type { SettingDescription } from './config/describe.js';
 import { bindPlugins } from './container.js';
 import { PluginContexts } from './context.js';
-import { DEFAULT_TIMEOUT, type Entry, infoOf, orderEntries } from './entry.js';
+import { DEFAULT_TIMEOUT, type Entry, infoOf, newEntry, orderEntries } from './entry.js';
 import { AgentStateError, AgentStopError, ConfigError, toError } from './errors.js';
 import { type AgentEventName, type AgentListener, Events } from './events.js';
 import { flatten } from './flatten.js';
@@ -95,16 +95,18 @@ export class Agent implements AgentView {
     const concurrency = concurrencyOf(options.concurrency);
     const env = options.env ?? process.env;
     this.label = options.label ?? env.MICROSERVICE_LABEL ?? this.name;
-    const found = flatten(root);
+    const listed = flatten(root, (name, path, plugin, plugOptions) =>
+      newEntry(name, path, plugin, plugOptions, defaultTimeout),
+    );
     this.logs =
-      (found.find((f) => f.plugin instanceof LogRegistry)?.plugin as LogRegistry | undefined) ??
+      (listed.find((e) => e.plugin instanceof LogRegistry)?.plugin as LogRegistry | undefined) ??
       new LogRegistry();
     configureFromEnv(this.logs, this.name, env, options.log);
     this.events = new Events((err, event) => {
       if (event === 'listenerFailed') return;
       this.events.emit('listenerFailed', { event, error: toError(err) });
     });
-    this.entries = orderEntries(found, defaultTimeout);
+    this.entries = orderEntries(listed);
     this.contexts = new PluginContexts(this, this.logs, this.events, {
       agent: this.name,
       env,

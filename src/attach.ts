@@ -46,9 +46,7 @@ export async function attach(host: ChangeHost, item: NamedPlugin): Promise<void>
     { optional: true, ...item },
     host.defaultTimeout,
   );
-  entry.deps = depsOf(item.plugin, new Set(host.entries.map((e) => e.plugin))).map((p) =>
-    host.entries.find((e) => e.plugin === p)!,
-  );
+  entry.deps = depsOf(item.plugin, (value) => host.entries.find((e) => e.plugin === value));
   host.entries.push(entry);
   try {
     await startAlone(host, entry);

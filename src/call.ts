@@ -12,6 +12,17 @@ import type { Phase, PluginState } from './vocabulary.js';
  * the plugin's state. Synchronous when the call is.
  */
 export class Calls {
+  /**
+   * The clock reading that ended the last synchronous call (`NaN`: none), kept
+   * while the same synchronous run goes on and no listener has run since: the
+   * next call begins there, so synchronous calls read the clock once each, not twice.
+   */
+  private endAt = NaN;
+  /** `events.delivered` when `endAt` was read. */
+  private endDelivered = 0;
+  /** A microtask will forget `endAt` once this synchronous run ends. */
+  private forgetting = false;
+
   constructor(
     private readonly events: Events,
     private readonly contextOf: (entry: Entry) => InitContext,
@@ -25,7 +36,7 @@ export class Calls {
     if (!method) return this.completed(entry, phase);
     if (budget.remaining() <= 0) checkBudget(limitsOf(entry, phase, budget));
     if (this.events.hears.phaseBegin) this.events.emit('phaseBegin', { plugin: entry.name, phase });
-    const began = clock.now();
+    const began = this.beginning(budget);
     entry.began[phase] = began - budget.origin;
     let result: unknown;
     try {
@@ -37,10 +48,7 @@ export class Calls {
       return this.failed(entry, phase, began, err);
     }
     if (!isThenable(result)) return this.ended(entry, phase, began);
-    return within(result, limitsOf(entry, phase, budget)).then(
-      () => this.ended(entry, phase, began),
-      (err: unknown) => this.failed(entry, phase, began, err),
-    );
+    return this.settle(result, entry, phase, began, budget);
   }
 
   /** Moves a plugin to `state`; listeners hear it unless the plugin is being replaced. */
@@ -61,14 +69,34 @@ export class Calls {
     });
   }
 
+  /**
+   * Waits for a call that returned a promise, under its limits. (Its own method:
+   * the closures would otherwise cost every call, synchronous ones too, a context.)
+   */
+  private settle(
+    result: PromiseLike<unknown>,
+    entry: Entry,
+    phase: Phase,
+    began: number,
+    budget: Budget,
+  ): Promise<void> {
+    return within(result, limitsOf(entry, phase, budget)).then(
+      () => this.ended(entry, phase, began),
+      (err: unknown) => this.failed(entry, phase, began, err),
+    );
+  }
+
   /** Records the end of a call that succeeded. */
   private ended(entry: Entry, phase: Phase, began: number): void {
-    const durationMs = clock.now() - began;
+    const end = clock.now();
+    const delivered = this.events.delivered;
+    const durationMs = end - began;
     entry.timings[phase] = durationMs;
     if (this.events.hears.phaseEnd) {
       this.events.emit('phaseEnd', { plugin: entry.name, phase, durationMs });
     }
     this.completed(entry, phase);
+    this.keepEnd(end, delivered);
   }
 
   /** Records the end of a call that threw or rejected, whatever it threw; rethrows it as an Error. */
@@ -79,6 +107,30 @@ export class Calls {
     entry.error = error.message;
     this.events.emit('phaseEnd', { plugin: entry.name, phase, durationMs, error });
     throw error;
+  }
+
+  /** When a call begins: where the call just before it ended, when that is still exact, else now. */
+  private beginning(budget: Budget): number {
+    const at = this.endAt;
+    this.endAt = NaN;
+    // NaN >= origin is false
+    if (at >= budget.origin && this.endDelivered === this.events.delivered) return at;
+    return clock.now();
+  }
+
+  /** Keeps the reading that ended a synchronous call until this synchronous run ends. */
+  private keepEnd(at: number, delivered: number): void {
+    this.endAt = at;
+    this.endDelivered = delivered;
+    if (!this.forgetting) this.forgetEndLater();
+  }
+
+  private forgetEndLater(): void {
+    this.forgetting = true;
+    queueMicrotask(() => {
+      this.endAt = NaN;
+      this.forgetting = false;
+    });
   }
 
   private completed(entry: Entry, phase: Phase): void {

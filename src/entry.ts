@@ -1,5 +1,4 @@
 import type { ConfigClass } from './config/load.js';
-import type { FoundPlugin } from './flatten.js';
 import { depsOf, orderByDependencies } from './order.js';
 import type { InitContext, Plugin } from './plugin.js';
 import { timeLimit } from './limits.js';
@@ -15,7 +14,8 @@ export interface Entry {
   plugin: Plugin;
   optional: boolean;
   timeout: number;
-  deps: Entry[];
+  /** The records of the plugins in its `deps`, which start before it. */
+  deps: readonly Entry[];
   state: PluginState;
   error?: string | undefined;
   /** Every phase present from the start, so recording one does not reshape the object. */
@@ -34,6 +34,8 @@ export interface Entry {
   retired?: boolean | undefined;
 }
 
+const NO_DEPS: readonly Entry[] = [];
+
 /** A fresh record for a plugin that has not started. */
 export function newEntry(
   name: string,
@@ -49,7 +51,7 @@ export function newEntry(
     optional: options.optional ?? false,
     timeout:
       options.timeout === undefined ? defaultTimeout : timeLimit(options.timeout, 'timeout', name),
-    deps: [],
+    deps: NO_DEPS,
     state: 'idle',
     timings: { init: undefined, afterInit: undefined, beforeClose: undefined, close: undefined },
     began: { init: undefined, afterInit: undefined, beforeClose: undefined, close: undefined },
@@ -64,18 +66,25 @@ export function newEntry(
   };
 }
 
-/** Records for the plugins found, linked to their dependencies and put in start order. */
-export function orderEntries(found: FoundPlugin[], defaultTimeout: number): Entry[] {
-  const byPlugin = new Map<Plugin, Entry>();
-  for (const f of found) {
-    byPlugin.set(f.plugin, newEntry(f.name, f.path, f.plugin, f.options, defaultTimeout));
+/**
+ * Links each record to the records of the plugins in its `deps` and puts them in
+ * start order; with no dependencies, that is the order given.
+ */
+export function orderEntries(entries: Entry[]): Entry[] {
+  // indexed only once a plugin holds something in `deps`
+  let byPlugin: Map<unknown, Entry> | undefined;
+  const known = (value: unknown) =>
+    (byPlugin ??= new Map(entries.map((e) => [e.plugin, e]))).get(value);
+  let linked = false;
+  for (const entry of entries) {
+    const deps = depsOf(entry.plugin, known);
+    if (deps.length === 0) continue;
+    entry.deps = deps;
+    linked = true;
   }
-  const known = new Set(byPlugin.keys());
-  for (const entry of byPlugin.values()) {
-    entry.deps = depsOf(entry.plugin, known).map((p) => byPlugin.get(p)!);
-  }
+  if (!linked) return entries;
   return orderByDependencies(
-    [...byPlugin.values()],
+    entries,
     (e) => e.deps,
     (e) => e.name,
   );

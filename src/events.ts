@@ -56,6 +56,9 @@ export class Events<M extends object = AgentEvents> {
    */
   readonly hears: Partial<Record<keyof M, boolean>> = {};
 
+  /** How many times `emit` reached a listener: unchanged means no listener code ran since. */
+  delivered = 0;
+
   constructor(private readonly onListenerError: (err: unknown, name: keyof M) => void) {}
 
   /** Subscribes; returns a function that unsubscribes. */
@@ -72,7 +75,8 @@ export class Events<M extends object = AgentEvents> {
   /** Calls every listener of `name` with `event`. */
   emit<E extends keyof M>(name: E, event: M[E]): void {
     const listeners = this.listeners[name];
-    if (!listeners) return;
+    if (!listeners || listeners.size === 0) return;
+    this.delivered += 1;
     for (const listener of listeners) {
       try {
         (listener as (event: M[E]) => void)(event);

@@ -1,5 +1,5 @@
 import { DuplicatePluginError, InvalidPluginError } from './errors.js';
-import { flavorFields, isFlavor } from './flavor.js';
+import { type FlavorField, flavorFields, isFlavor } from './flavor.js';
 import { isPlugin, type NamedPlugin, type Plugin } from './plugin.js';
 import type { PlugOptions } from './vocabulary.js';
 
@@ -14,46 +14,87 @@ export interface FoundPlugin {
 
 export type { NamedPlugin } from './plugin.js';
 
-const INJECTED = Symbol('flavorkit.injected');
+/** Makes the record of one plugin found; `flatten` lists these. */
+export type Listing<T> = (name: string, path: string, plugin: Plugin, options: PlugOptions) => T;
+
+const asFound: Listing<FoundPlugin> = (name, path, plugin, options) => ({
+  name,
+  path,
+  plugin,
+  options,
+});
+
+/**
+ * The flavor instances whose `inject()` ran, in any agent (kept beside them
+ * rather than marked on them: adding a property reshapes every flavor object).
+ */
+const injected = new WeakSet<object>();
+
+/** The flavors met by one flatten, each with its decorated fields, read once for both passes. */
+type Met = Map<object, readonly FlavorField[]>;
 
 /**
  * Calls `inject()` at most once per flavor instance, embedded flavors before the
  * flavor that embeds them.
  */
-function injectOnce(flavor: object, path = '', seen = new Set<object>()): void {
-  if (seen.has(flavor)) return;
-  seen.add(flavor);
-  for (const field of flavorFields(flavor)) {
+function injectOnce(flavor: object, path: string, met: Met): void {
+  if (met.has(flavor)) return;
+  const fields = flavorFields(flavor);
+  met.set(flavor, fields);
+  for (const field of fields) {
     if (field.kind !== 'embed') continue;
     const innerPath = join(path, field.key);
-    injectOnce(embedded(flavor, field.key, innerPath), innerPath, seen);
+    injectOnce(embedded(flavor, field.key, innerPath), innerPath, met);
   }
-  const target = flavor as { inject?: () => void; [INJECTED]?: true };
-  if (target[INJECTED]) return;
-  Object.defineProperty(target, INJECTED, { value: true, enumerable: false });
-  target.inject?.();
+  if (injected.has(flavor)) return;
+  injected.add(flavor);
+  (flavor as { inject?: () => void }).inject?.();
+}
+
+/** What a flatten has found so far: each plugin once, each name once. */
+class Found<T extends { path: string }> {
+  private readonly byName = new Map<string, T>();
+  private readonly listed = new Set<Plugin>();
+
+  constructor(private readonly make: Listing<T>) {}
+
+  add(name: string, path: string, plugin: Plugin, options: PlugOptions): void {
+    if (this.listed.has(plugin)) return;
+    const other = this.byName.get(name);
+    if (other) throw new DuplicatePluginError(name, other.path, path);
+    this.byName.set(name, this.make(name, path, plugin, options));
+    this.listed.add(plugin);
+  }
+
+  list(): T[] {
+    return [...this.byName.values()];
+  }
 }
 
 /**
  * Lists the plugins of a flavor tree: declaration order, depth first, each
- * instance once. Two different instances with one name are an error.
+ * instance once. Two different instances with one name are an error. Each
+ * plugin is listed as `make` records it, by default as a `FoundPlugin`.
  */
-export function flatten(root: object | Array<Plugin | NamedPlugin>): FoundPlugin[] {
-  const found = new Map<string, FoundPlugin>();
-  const listed = new Set<Plugin>();
-  const add = (candidate: FoundPlugin): void => {
-    if (listed.has(candidate.plugin)) return;
-    const other = found.get(candidate.name);
-    if (other) throw new DuplicatePluginError(candidate.name, other.path, candidate.path);
-    found.set(candidate.name, candidate);
-    listed.add(candidate.plugin);
-  };
-
+export function flatten(root: object | Array<Plugin | NamedPlugin>): FoundPlugin[];
+export function flatten<T extends { path: string }>(
+  root: object | Array<Plugin | NamedPlugin>,
+  make: Listing<T>,
+): T[];
+export function flatten(
+  root: object | Array<Plugin | NamedPlugin>,
+  make: Listing<{ path: string }> = asFound,
+): Array<{ path: string }> {
+  const found = new Found(make);
   if (Array.isArray(root)) {
-    root.forEach((item, i) => add(fromListItem(item, `[${i}]`)));
+    root.forEach((item, i) => {
+      const { name, path, plugin, options } = fromListItem(item, `[${i}]`);
+      found.add(name, path, plugin, options);
+    });
   } else if (isFlavor(root)) {
-    injectOnce(root);
-    walk(root, '', new Set(), add);
+    const met: Met = new Map();
+    injectOnce(root, '', met);
+    walk(root, '', met, new Set(), found);
   } else {
     throw new InvalidPluginError(
       'the agent root',
@@ -61,22 +102,28 @@ export function flatten(root: object | Array<Plugin | NamedPlugin>): FoundPlugin
       'Pass an instance of a @Flavor() class or an array of plugins to new Agent()',
     );
   }
-  return [...found.values()];
+  return found.list();
 }
 
 function walk(
   flavor: object,
   path: string,
+  met: Met,
   visited: Set<object>,
-  add: (p: FoundPlugin) => void,
+  found: Found<{ path: string }>,
 ): void {
   if (visited.has(flavor)) return;
   visited.add(flavor);
-  for (const field of flavorFields(flavor)) {
-    const value = (flavor as Record<string, unknown>)[field.key];
+  // a flavor that inject() put in place after the first pass was not met yet
+  for (const field of met.get(flavor) ?? flavorFields(flavor)) {
     const fieldPath = join(path, field.key);
+    const value = (flavor as Record<string, unknown>)[field.key];
     if (field.kind === 'embed') {
-      walk(embedded(flavor, field.key, fieldPath), fieldPath, visited, add);
+      // a flavor met in the first pass is known to be one
+      const inner = met.has(value as object)
+        ? (value as object)
+        : embedded(flavor, field.key, fieldPath);
+      walk(inner, fieldPath, met, visited, found);
       continue;
     }
     if (!isPlugin(value)) {
@@ -86,12 +133,7 @@ function walk(
         'Assign an object with an init(ctx) method to the field, or remove @Plug()',
       );
     }
-    add({
-      name: field.options.name ?? field.key,
-      path: fieldPath,
-      plugin: value,
-      options: field.options,
-    });
+    found.add(field.options.name ?? field.key, fieldPath, value, field.options);
   }
 }
 

@@ -13,7 +13,7 @@ type Decorated = { [FIELDS]?: FlavorField[]; [FLAVOR]?: true };
 
 function addField(target: object, field: FlavorField): void {
   const proto = target as Decorated;
-  if (!Object.prototype.hasOwnProperty.call(proto, FIELDS)) {
+  if (!Object.hasOwn(proto, FIELDS)) {
     Object.defineProperty(proto, FIELDS, { value: [], enumerable: false });
   }
   proto[FIELDS]!.push(field);
@@ -38,15 +38,22 @@ export function Embed(): PropertyDecorator {
 
 /** True when `value` is an instance of a class decorated with `@Flavor()`. */
 export function isFlavor(value: unknown): value is object {
-  return typeof value === 'object' && value !== null && (value as Decorated)[FLAVOR] === true;
+  if (typeof value !== 'object' || value === null) return false;
+  // own-property checks up the chain: a plain read of the mark misses an inline
+  // cache for every flavor class, which costs microseconds per flavor
+  for (let proto = Object.getPrototypeOf(value); proto; proto = Object.getPrototypeOf(proto)) {
+    if (Object.hasOwn(proto, FLAVOR)) return true;
+  }
+  return false;
 }
 
 /** The decorated fields of a flavor, parent class fields first, in declaration order. */
-export function flavorFields(flavor: object): FlavorField[] {
-  const chain: FlavorField[][] = [];
-  for (let proto = Object.getPrototypeOf(flavor); proto; proto = Object.getPrototypeOf(proto)) {
-    if (Object.prototype.hasOwnProperty.call(proto, FIELDS))
-      chain.unshift((proto as Decorated)[FIELDS]!);
-  }
-  return chain.flat();
+export function flavorFields(flavor: object): readonly FlavorField[] {
+  const proto = Object.getPrototypeOf(flavor) as Decorated | null;
+  if (!proto) return [];
+  const own = Object.hasOwn(proto, FIELDS) ? proto[FIELDS]! : [];
+  const parent = Object.getPrototypeOf(proto) as Decorated | null;
+  // most flavors are one decorated class: no chain to collect
+  if (!parent || parent === Object.prototype) return own;
+  return [...flavorFields(proto), ...own];
 }

@@ -27,17 +27,35 @@ export {
   FlavorkitError,
   InvalidPluginError,
   KvError,
-  LoaderError,
-  ManifestError,
   PluginStartError,
   PluginStopError,
   PluginTimeoutError,
-  TestSetupError,
+  messageOf,
   toError,
 } from './errors.js';
 export type { ConfigIssue, ErrorCode, KvErrorReason } from './errors.js';
 export { setTimer, timeLimit, withTimeout } from './limits.js';
+export { backoffDelay, pause } from './backoff.js';
+export { importPeer } from './peer.js';
+export { envName } from './config/names.js';
 export { Setting } from './config/setting.js';
+export {
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+} from './config/rules.js';
 export type { SettingOptions } from './config/setting.js';
 export { loadConfig, redacted } from './config/load.js';
 export type { ConfigClass, ConfigSources } from './config/load.js';

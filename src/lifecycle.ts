@@ -83,7 +83,7 @@ export class Lifecycle {
     } catch (err) {
       return this.startFailure(entry, phase, err);
     }
-    return pending?.then(undefined, (err: unknown) => this.startFailure(entry, phase, err));
+    return pending && this.onStartFailure(pending, entry, phase);
   }
 
   /**
@@ -94,13 +94,28 @@ export class Lifecycle {
     const flag = phase === 'beforeClose' ? 'serving' : 'initialised';
     if (!entry[flag]) return;
     entry[flag] = false;
+    let pending: Step;
     try {
-      return this.calls
-        .invoke(entry, phase, budget)
-        ?.catch((err: unknown) => this.closeFailed(entry, phase, err, errors));
+      pending = this.calls.invoke(entry, phase, budget);
     } catch (err) {
-      this.closeFailed(entry, phase, err, errors);
+      return this.closeFailed(entry, phase, err, errors);
     }
+    return pending && this.onCloseFailure(pending, entry, phase, errors);
+  }
+
+  // the closures live in their own methods, so that a synchronous call does not
+  // pay for a context it never uses
+  private onStartFailure(pending: Promise<void>, entry: Entry, phase: StartPhase): Promise<void> {
+    return pending.then(undefined, (err: unknown) => this.startFailure(entry, phase, err));
+  }
+
+  private onCloseFailure(
+    pending: Promise<void>,
+    entry: Entry,
+    phase: StopPhase,
+    errors: PluginStopError[],
+  ): Promise<void> {
+    return pending.catch((err: unknown) => this.closeFailed(entry, phase, err, errors));
   }
 
   /** A critical plugin's failure is thrown as `PluginStartError`; an optional one's is recorded. */

@@ -1,14 +1,21 @@
 import { DependencyCycleError } from './errors.js';
 import type { Plugin } from './plugin.js';
 
-/** The plugins a plugin holds in its `deps` object, as direct values or in arrays. */
-export function depsOf(plugin: Plugin, known: ReadonlySet<Plugin>): Plugin[] {
+const NONE: readonly never[] = [];
+
+/**
+ * What a plugin holds in its `deps` object, as direct values or in arrays, that
+ * `known` maps to a record (other plugins of the agent): each once, never itself.
+ */
+export function depsOf<T>(plugin: Plugin, known: (value: unknown) => T | undefined): readonly T[] {
   const deps = (plugin as { deps?: unknown }).deps;
-  if (typeof deps !== 'object' || deps === null) return [];
-  const found: Plugin[] = [];
+  if (typeof deps !== 'object' || deps === null) return NONE;
+  const found: T[] = [];
   for (const value of Object.values(deps)) {
     for (const item of Array.isArray(value) ? value : [value]) {
-      if (known.has(item) && item !== plugin && !found.includes(item)) found.push(item);
+      if (item === plugin) continue;
+      const record = known(item);
+      if (record !== undefined && !found.includes(record)) found.push(record);
     }
   }
   return found;

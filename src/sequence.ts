@@ -9,6 +9,16 @@ export type Step = void | Promise<void>;
 export function inSequence<T>(items: readonly T[], step: (item: T) => Step, from = 0): Step {
   for (let i = from; i < items.length; i++) {
     const pending = step(items[i]!);
-    if (pending) return pending.then(() => inSequence(items, step, i + 1));
+    if (pending) return continueAfter(pending, items, step, i + 1);
   }
+}
+
+// its own function: a closure in the loop would make a context for every item
+function continueAfter<T>(
+  pending: Promise<void>,
+  items: readonly T[],
+  step: (item: T) => Step,
+  next: number,
+): Promise<void> {
+  return pending.then(() => inSequence(items, step, next));
 }

@@ -95,6 +95,30 @@ describe('agent lifecycle', () => {
     expect(agent.plugins[0]!.timings.init).toBe(initEnd!.durationMs);
   });
 
+  it("times each synchronous call by itself: neither the call before it nor a listener's work counts", async () => {
+    const busy = (ms: number) => {
+      for (const until = performance.now() + ms; performance.now() < until;);
+    };
+    const slow = { name: 'slow', init: () => busy(15) };
+    const quick = { name: 'quick', init: () => undefined };
+    const heard = { name: 'heard', init: () => undefined };
+    const after = { name: 'after', init: () => undefined };
+    const agent = new Agent([slow, quick, heard, after], quiet);
+    agent.on('phaseEnd', ({ plugin }) => {
+      if (plugin === 'heard') busy(15);
+    });
+    await agent.start();
+    const [s, q, h, a] = agent.plugins;
+    expect(s!.timings.init).toBeGreaterThanOrEqual(15);
+    expect(q!.timings.init).toBeLessThan(15);
+    expect(q!.began.init).toBeGreaterThanOrEqual(s!.began.init! + s!.timings.init!);
+    expect(h!.timings.init).toBeLessThan(15);
+    // the listener ran between "heard" and "after": it counts for neither
+    expect(a!.timings.init).toBeLessThan(15);
+    expect(a!.began.init).toBeGreaterThanOrEqual(h!.began.init! + 15);
+    await agent.stop();
+  });
+
   it('logs the start-up timeline with each plugin and its duration', async () => {
     const { stream, lines } = captureLines();
     const j = journal();

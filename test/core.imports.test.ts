@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,37 @@ describe('the core modules', () => {
   it('share their vocabulary through a module that imports nothing', () => {
     const text = readFileSync(join(src, 'vocabulary.ts'), 'utf8');
     expect(text).not.toMatch(/\b(import|from)\s*\(?\s*['"]/);
+  });
+
+  it('leave what few agents need unloaded: the index of class-validator with its phone number library, and yaml', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fk-imports-'));
+    try {
+      const file = join(dir, 'main.mts');
+      const root = new URL('../', import.meta.url);
+      writeFileSync(
+        file,
+        `import { createRequire } from 'node:module';
+await import(${JSON.stringify(new URL('src/index.ts', root).href)});
+await import(${JSON.stringify(new URL('flavors/rpc/index.ts', root).href)});
+console.log(JSON.stringify(Object.keys(createRequire(import.meta.url).cache)));`,
+      );
+      const out = spawnSync(process.execPath, ['--import', 'tsx', file], {
+        encoding: 'utf8',
+        cwd: fileURLToPath(root),
+      });
+      expect(out.stderr).toBe('');
+      const loaded = JSON.parse(out.stdout) as string[];
+      const packages = new Set(
+        loaded.map((f) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f)?.[1]),
+      );
+      expect(packages.has('class-validator')).toBe(true);
+      expect(loaded.some((f) => f.endsWith(join('class-validator', 'cjs', 'index.js')))).toBe(
+        false,
+      );
+      for (const name of ['libphonenumber-js', 'yaml']) expect(packages.has(name)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
   });
 
   it('have a cycle check that sees a cycle made of type imports only', () => {

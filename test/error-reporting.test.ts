@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { Agent, Embed, Flavor, Plug, type InitContext, type Plugin } from '../src/index.js';
 import { testAgent } from '../src/testing/index.js';
-import { RpcFlavor, type HttpHandlers } from '../flavors/rpc/index.js';
+import { RpcFlavor } from '../flavors/rpc/index.js';
+import type { HttpHandlers } from '../plugins/http/index.js';
 import { ErrorReportingPlugin } from '../plugins/error-reporting/index.js';
 
 interface Envelope {

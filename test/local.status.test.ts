@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Agent, Embed, Flavor, type InitContext, Plug, type Plugin } from '../src/index.js';
-import { type HealthChange, LocalFlavor, type StatusReporter } from '../flavors/local/index.js';
+import { LocalFlavor } from '../flavors/local/index.js';
+import type { HealthChange, StatusReporter } from '../plugins/status-check/index.js';
 import { quiet } from './helpers/recording.js';
 
 class FlakyPlugin implements Plugin {

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, Embed, Flavor, Plug, type Plugin } from '../src/index.js';
-import { type HttpHandlers, RpcFlavor } from '../flavors/rpc/index.js';
+import { RpcFlavor } from '../flavors/rpc/index.js';
+import type { HttpHandlers } from '../plugins/http/index.js';
 import { captureLines } from './helpers/recording.js';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -9,7 +9,8 @@ import {
   type Plugin,
   PluginStartError,
 } from '../src/index.js';
-import { adminAccess, type HttpHandlers, RpcFlavor } from '../flavors/rpc/index.js';
+import { RpcFlavor } from '../flavors/rpc/index.js';
+import { adminAccess, type HttpHandlers } from '../plugins/http/index.js';
 import { type Deferred, deferred } from './helpers/deferred.js';
 import { captureLines } from './helpers/recording.js';
 

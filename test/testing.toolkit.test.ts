@@ -2,7 +2,8 @@ import { inject, injectable } from 'inversify';
 import { describe, expect, it } from 'vitest';
 import { Embed, Flavor, type InitContext, Plug, type Plugin } from '../src/index.js';
 import { mockPlugin, testAgent, TestSetupError } from '../src/testing/index.js';
-import { type HttpHandlers, RpcFlavor } from '../flavors/rpc/index.js';
+import { RpcFlavor } from '../flavors/rpc/index.js';
+import type { HttpHandlers } from '../plugins/http/index.js';
 
 interface Clock {
   now(): number;

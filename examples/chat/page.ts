@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { InitContext, Plugin } from 'flavorkit';
-import type { HttpHandlers } from 'flavorkit/flavors/rpc';
+import type { HttpHandlers } from 'flavorkit/plugins/http';
 
 /** Serves the chat page and the Centrifuge browser bundle that ships in the `centrifuge` package. */
 export class ChatPagePlugin implements Plugin {

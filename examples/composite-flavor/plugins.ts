@@ -1,5 +1,5 @@
 import type { InitContext, Plugin } from 'flavorkit';
-import type { HttpHandlers } from 'flavorkit/flavors/rpc';
+import type { HttpHandlers } from 'flavorkit/plugins/http';
 
 /** A user plugin: it depends on the HTTP API interface, not on the HTTP plugin class. */
 export class PluginXY implements Plugin {

@@ -1,5 +1,5 @@
 import type { InitContext, Logger, Plugin } from 'flavorkit';
-import type { HttpHandlers } from 'flavorkit/flavors/rpc';
+import type { HttpHandlers } from 'flavorkit/plugins/http';
 import type { KvService, Watch } from 'flavorkit/plugins/kv';
 
 const KEY = '/config/greeting';

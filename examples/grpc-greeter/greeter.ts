@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { sendUnaryData, ServerUnaryCall, ServiceDefinition } from '@grpc/grpc-js';
 import type { InitContext, Plugin } from 'flavorkit';
-import type { HttpHandlers } from 'flavorkit/flavors/rpc';
+import type { HttpHandlers } from 'flavorkit/plugins/http';
 import type { Authenticator } from 'flavorkit/plugins/auth';
 import type { GrpcServices } from 'flavorkit/plugins/grpc';
 import type { Tracing } from 'flavorkit/plugins/tracing';

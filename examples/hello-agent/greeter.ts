@@ -1,6 +1,13 @@
-import { IsString, MaxLength } from 'class-validator';
-import { type InitContext, type Logger, type Plugin, Setting } from 'flavorkit';
-import type { HttpHandlers, Metrics } from 'flavorkit/flavors/rpc';
+import {
+  type InitContext,
+  IsString,
+  type Logger,
+  MaxLength,
+  type Plugin,
+  Setting,
+} from 'flavorkit';
+import type { HttpHandlers } from 'flavorkit/plugins/http';
+import type { Metrics } from 'flavorkit/plugins/prometheus';
 import { Counter } from 'prom-client';
 
 /** Settings of the greeter. */

@@ -1,6 +1,7 @@
 import { IsInt, IsOptional, IsString, Min } from 'class-validator';
 import { type InitContext, type Logger, type Plugin, Setting } from 'flavorkit';
-import type { ServiceLabel, StatusReporter } from 'flavorkit/flavors/local';
+import type { ServiceLabel } from 'flavorkit/plugins/service-label';
+import type { StatusReporter } from 'flavorkit/plugins/status-check';
 
 /** Settings of the inventory plugin. */
 export class InventoryConfig {

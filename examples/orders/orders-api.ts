@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger, Plugin } from 'flavorkit';
-import type { HttpHandlers } from 'flavorkit/flavors/rpc';
+import type { HttpHandlers } from 'flavorkit/plugins/http';
 import type { EventBus } from 'flavorkit/plugins/events';
 
 /** An order as the API stores it. */

@@ -1,5 +1,5 @@
 import type { Plugin } from 'flavorkit';
-import type { HttpHandlers } from 'flavorkit/flavors/rpc';
+import type { HttpHandlers } from 'flavorkit/plugins/http';
 import type { Storage } from './storage.js';
 
 /** `GET /notes/:id` and `PUT /notes/:id` over a storage. */

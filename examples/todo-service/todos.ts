@@ -1,7 +1,7 @@
 import { IsInt, IsString, Min } from 'class-validator';
 import type { Request, Response } from 'express';
 import { type InitContext, type Logger, type Plugin, Setting } from 'flavorkit';
-import type { HttpHandlers } from 'flavorkit/flavors/rpc';
+import type { HttpHandlers } from 'flavorkit/plugins/http';
 import type { Database } from 'flavorkit/plugins/postgres';
 import type { RedisConnection } from 'flavorkit/plugins/redis';
 

@@ -6,21 +6,6 @@ import { LogManagerPlugin } from '../../plugins/log-manager/index.js';
 import { ProbePlugin } from '../../plugins/probe/index.js';
 import { PrometheusPlugin } from '../../plugins/prometheus/index.js';
 
-export { DiagnosticsPlugin } from '../../plugins/diagnostics/index.js';
-export {
-  adminAccess,
-  HttpConfig,
-  HttpPlugin,
-  isLoopback,
-  type AdminDecision,
-  type AdminRoutes,
-  type HttpHandlers,
-  type RequestRecord,
-} from '../../plugins/http/index.js';
-export { LogManagerPlugin } from '../../plugins/log-manager/index.js';
-export { ProbePlugin } from '../../plugins/probe/index.js';
-export { PrometheusPlugin, type Metrics } from '../../plugins/prometheus/index.js';
-
 /**
  * The Local flavor plus an HTTP server with probes, metrics, a log manager and a
  * diagnostics page.

@@ -1,7 +1,6 @@
 import type { Metadata } from '@grpc/grpc-js';
 import type { RequestHandler, Response } from 'express';
-import { ConfigError, type InitContext, type Plugin } from '../../src/index.js';
-import { importPeer } from '../../src/peer.js';
+import { ConfigError, importPeer, type InitContext, type Plugin } from '../../src/index.js';
 import type { GrpcServices } from '../grpc/index.js';
 import type { AdminAuthorization } from '../http/index.js';
 import type { KvStore, Watch } from '../kv/index.js';

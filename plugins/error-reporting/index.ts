@@ -1,7 +1,11 @@
-import type { AgentView, InitContext, Plugin } from '../../src/index.js';
-import type { LogLineEvent } from '../../src/index.js';
+import {
+  type AgentView,
+  importPeer,
+  type InitContext,
+  type LogLineEvent,
+  type Plugin,
+} from '../../src/index.js';
 import type { RequestRecord } from '../http/index.js';
-import { importPeer } from '../../src/peer.js';
 import { ErrorReportingConfig } from './config.js';
 import { rateLimiter, scrub } from './scrub.js';
 import { abortableTransport } from './transport.js';

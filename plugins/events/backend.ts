@@ -1,5 +1,4 @@
-import { ConfigError, type InitContext } from '../../src/index.js';
-import { messageOf } from '../../src/errors.js';
+import { ConfigError, type InitContext, messageOf } from '../../src/index.js';
 import type { BackendName, EventsConfig } from './config.js';
 import { MemoryTransport } from './memory.js';
 import type { Transport } from './transport.js';

@@ -24,9 +24,9 @@ export type { EventStats } from './stats.js';
 export type { Consumer, Delivery, Envelope, HealthListener, Transport } from './transport.js';
 export {
   DEAD_LETTER_HEADERS,
-  jsonCodec,
+  jsonCodec as jsonEventCodec,
   type Backoff,
-  type Codec,
+  type Codec as EventCodec,
   type Event,
   type EventBus,
   type Handler,

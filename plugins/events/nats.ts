@@ -11,7 +11,7 @@ import type {
   JsMsg,
 } from '@nats-io/jetstream';
 import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
-import { messageOf } from '../../src/errors.js';
+import { messageOf } from '../../src/index.js';
 import { keyedLanes, laneOf } from './partition.js';
 import type { Consumer, Delivery, Envelope, HealthListener, Transport } from './transport.js';
 

@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '../../src/index.js';
-import { messageOf } from '../../src/errors.js';
+import { type Logger, messageOf } from '../../src/index.js';
 import { backoffDelay } from './backoff.js';
 import type { EventCounters, SubscriptionCounters } from './stats.js';
 import type { Consumer, Delivery, Envelope } from './transport.js';

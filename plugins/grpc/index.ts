@@ -6,8 +6,7 @@ import type {
   UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import type { Options as ProtoOptions, PackageDefinition } from '@grpc/proto-loader';
-import type { InitContext, Logger, Plugin } from '../../src/index.js';
-import { importPeer } from '../../src/peer.js';
+import { importPeer, type InitContext, type Logger, type Plugin } from '../../src/index.js';
 import type { Metrics } from '../prometheus/index.js';
 import type { StatusReporter } from '../status-check/index.js';
 import { GrpcConfig } from './config.js';

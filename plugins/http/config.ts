@@ -1,5 +1,13 @@
-import { IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, Max, Min } from 'class-validator';
-import { Setting } from '../../src/index.js';
+import {
+  IsInt,
+  IsNotEmpty,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Max,
+  Min,
+  Setting,
+} from '../../src/index.js';
 
 /** Settings of the `http` plugin. */
 export class HttpConfig {

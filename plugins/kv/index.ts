@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { InitContext, Plugin } from '../../src/index.js';
-import { KvError } from '../../src/errors.js';
+import { type InitContext, KvError, type Plugin } from '../../src/index.js';
 import type { Metrics } from '../prometheus/index.js';
 import type { StatusReporter } from '../status-check/index.js';
 import type { Backend } from './backend.js';

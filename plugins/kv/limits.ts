@@ -1,4 +1,4 @@
-import { KvError } from '../../src/errors.js';
+import { KvError } from '../../src/index.js';
 import type { Codec } from './types.js';
 
 /** Longest key, in UTF-8 bytes, prefix included. */

@@ -1,4 +1,4 @@
-import { KvError } from '../../src/errors.js';
+import { KvError } from '../../src/index.js';
 import type { Backend, RawCompare, RawEntry, RawEvent, RawOp } from './backend.js';
 import { checkKey, checkPrefix, checkRevision, checkTtl, encodeValue } from './limits.js';
 import type {

@@ -1,8 +1,21 @@
-import { IsBoolean, IsInt, IsString, Min } from 'class-validator';
 import type { Request, Response } from 'express';
 import { Counter, type Registry } from 'prom-client';
-import { type InitContext, LoaderError, type Plugin, Setting, toError } from '../../src/index.js';
-import { type LoaderCounts, type LoaderPrinter, PluginLoader } from '../../src/loader/index.js';
+import {
+  type InitContext,
+  IsBoolean,
+  IsInt,
+  IsString,
+  Min,
+  type Plugin,
+  Setting,
+  toError,
+} from '../../src/index.js';
+import {
+  type LoaderCounts,
+  LoaderError,
+  type LoaderPrinter,
+  PluginLoader,
+} from '../../src/loader/index.js';
 import type { HttpHandlers } from '../http/index.js';
 import type { Metrics } from '../prometheus/index.js';
 

@@ -1,7 +1,9 @@
-import { IsIn, IsObject, IsOptional } from 'class-validator';
 import {
   ConfigError,
   type InitContext,
+  IsIn,
+  IsObject,
+  IsOptional,
   LOG_LEVELS,
   type Logger,
   type LoggerInfo,

@@ -1,9 +1,14 @@
 import type { Pool } from 'pg';
-import { backoffDelay, pause } from '../../src/backoff.js';
-import { messageOf } from '../../src/errors.js';
-import type { InitContext, Logger, Plugin } from '../../src/index.js';
-import { withTimeout } from '../../src/limits.js';
-import { importPeer } from '../../src/peer.js';
+import {
+  backoffDelay,
+  importPeer,
+  type InitContext,
+  type Logger,
+  messageOf,
+  pause,
+  type Plugin,
+  withTimeout,
+} from '../../src/index.js';
 import type { Metrics } from '../prometheus/index.js';
 import type { StatusReporter } from '../status-check/index.js';
 import { PostgresConfig } from './config.js';

@@ -2,7 +2,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Request, RequestHandler, Response } from 'express';
 import type { WebSocket, WebSocketServer } from 'ws';
-import type { InitContext, Logger, Plugin } from '../../src/index.js';
+import { importPeer, type InitContext, type Logger, type Plugin } from '../../src/index.js';
 import type { Metrics } from '../prometheus/index.js';
 import type { StatusReporter } from '../status-check/index.js';
 import { hs256Verifier, type TokenVerifier } from './auth.js';
@@ -13,7 +13,6 @@ import { RealtimeConfig } from './config.js';
 import { Hub, type RealtimeStats } from './hub.js';
 import { realtimeMetrics } from './metrics.js';
 import { Namespaces, type NamespacesOptions } from './namespaces.js';
-import { importPeer } from '../../src/peer.js';
 import {
   Disconnects,
   type ClientInfo,

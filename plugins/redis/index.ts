@@ -5,5 +5,5 @@ export {
   type RedisClient,
   type RedisConnection,
   type RedisDeps,
-  type SubscribeOptions,
+  type SubscribeOptions as RedisSubscribeOptions,
 } from './plugin.js';

@@ -1,6 +1,5 @@
 import type { RedisClientOptions } from 'redis';
-import { ConfigError } from '../../src/index.js';
-import { envName } from '../../src/config/names.js';
+import { ConfigError, envName } from '../../src/index.js';
 import type { RedisConfig } from './config.js';
 
 /** Where the server is: `host:port` for messages, options for node-redis, secrets to scrub. */

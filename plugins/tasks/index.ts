@@ -1,5 +1,10 @@
-import { ConfigError, type InitContext, type Logger, type Plugin } from '../../src/index.js';
-import { messageOf } from '../../src/errors.js';
+import {
+  ConfigError,
+  type InitContext,
+  type Logger,
+  messageOf,
+  type Plugin,
+} from '../../src/index.js';
 import type { Metrics } from '../prometheus/index.js';
 import { TasksConfig } from './config.js';
 import type { TaskLock } from './lock.js';

@@ -1,4 +1,4 @@
-import { toError } from '../../src/errors.js';
+import { toError } from '../../src/index.js';
 import type { Task } from './task.js';
 
 /** `run` was refused because every worker is busy and the queue is full. */

@@ -1,5 +1,4 @@
-import type { Logger } from '../../src/index.js';
-import { messageOf } from '../../src/errors.js';
+import { type Logger, messageOf } from '../../src/index.js';
 import type { TaskLock } from './lock.js';
 import type { Task } from './task.js';
 

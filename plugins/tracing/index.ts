@@ -1,8 +1,7 @@
 import type { Tracer } from '@opentelemetry/api';
 import type { InMemorySpanExporter, ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import type { InitContext, Plugin } from '../../src/index.js';
-import { importPeer } from '../../src/peer.js';
+import { importPeer, type InitContext, type Plugin } from '../../src/index.js';
 import type { GrpcServices } from '../grpc/index.js';
 import type { HttpHandlers } from '../http/index.js';
 import { TracingConfig } from './config.js';

@@ -1,6 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+
+const load = createRequire(import.meta.url);
+
+/** Parses YAML; the parser is loaded with the first YAML file, as most agents read none. */
+function parseYaml(text: string): unknown {
+  return (load('yaml') as typeof import('yaml')).parse(text);
+}
 
 /** A plugin's configuration file, parsed. */
 export interface ConfigFile {
@@ -26,7 +33,7 @@ export function readConfigFile(dir: string, plugin: string): ConfigFile | undefi
     let values: unknown;
     try {
       const text = readFileSync(path, 'utf8');
-      values = ext === '.json' ? JSON.parse(text) : parse(text);
+      values = ext === '.json' ? JSON.parse(text) : parseYaml(text);
     } catch (err) {
       throw new Error(`${path} cannot be parsed: ${(err as Error).message}`, { cause: err });
     }

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { getMetadataStorage, validateSync } from 'class-validator';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { FORBIDDEN_KEYS, forbiddenKey, readConfigFile } from './file.js';
 import { envName } from './names.js';
+import { getMetadataStorage, validateSync } from './rules.js';
 import { declaredSettings, settingOf } from './setting.js';
 import { fromText, settingType } from './types.js';
 

@@ -1,5 +1,5 @@
-import { getMetadataStorage } from 'class-validator';
 import { forbiddenKey } from './file.js';
+import { getMetadataStorage } from './rules.js';
 
 /** An optional minus, digits, an optional fraction: no hex, octal, binary or exponent. */
 const DECIMAL = /^-?\d+(?:\.\d+)?$/;

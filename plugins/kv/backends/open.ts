@@ -1,5 +1,4 @@
-import { ConfigError, KvError } from '../../../src/errors.js';
-import type { Logger } from '../../../src/index.js';
+import { ConfigError, KvError, type Logger } from '../../../src/index.js';
 import type { Backend } from '../backend.js';
 import { BACKENDS, type KvConfig } from '../config.js';
 import { MemoryBackend } from './memory.js';
