@@ -1,5 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
+import express, {
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+  type Router,
+} from 'express';
 import { toError } from '../../src/index.js';
 import { adminGuard } from './admin.js';
 import { jsonBody } from './body.js';
@@ -56,8 +62,17 @@ export class ExpressEngine implements Engine {
   }
 
   route(method: RouteMethod, path: string, handler: RouteHandler, admin: boolean): void {
-    const handle: RequestHandler = (req, res) =>
-      handler(new ExpressRequest(req), new ExpressReply(res));
+    // express takes a thrown undefined for "not handled": pass every throw on as an error
+    const fail = (next: NextFunction, err: unknown) => next(err ?? toError(err));
+    const handle: RequestHandler = (req, res, next) => {
+      let out: void | Promise<void>;
+      try {
+        out = handler(new ExpressRequest(req), new ExpressReply(res));
+      } catch (err) {
+        return fail(next, err);
+      }
+      if (out) out.then(undefined, (err: unknown) => fail(next, err));
+    };
     const chain = WITH_BODY.has(method) ? [this.parseBody, handle] : [handle];
     const verb = method.toLowerCase() as Verb;
     if (admin) this.adminRoute(verb, path, chain);

@@ -75,9 +75,13 @@ export class FastifyEngine implements Engine {
     });
     // like express: a body of another type is left unread, not refused
     app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
-    app.setNotFoundHandler((_request, reply) => {
+    // answered in onRequest, before Fastify would read the body of a request no route takes
+    // (Fastify takes any lifecycle hook here; its types name only preValidation and preHandler)
+    const notFound = (_request: FastifyRequest, reply: FastifyReply) => {
       void reply.code(404).type(JSON_TYPE).send('{"error":"not found"}');
-    });
+    };
+    const early = { onRequest: notFound } as unknown as { preHandler?: never };
+    app.setNotFoundHandler(early, notFound);
     app.setErrorHandler((err, request, reply) => this.fail(err, request, reply));
   }
 
