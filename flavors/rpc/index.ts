@@ -14,8 +14,15 @@ export {
   isLoopback,
   type AdminDecision,
   type AdminRoutes,
+  type HttpEngine,
   type HttpHandlers,
   type RequestRecord,
+  type RouteHandler,
+  type RouteMethod,
+  type RouteOptions,
+  type RouteReply,
+  type RouteRequest,
+  type Routes,
 } from '../../plugins/http/index.js';
 export { LogManagerPlugin } from '../../plugins/log-manager/index.js';
 export { ProbePlugin } from '../../plugins/probe/index.js';
