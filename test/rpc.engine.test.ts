@@ -71,6 +71,14 @@ describe.each(ENGINES)('on engine %s', (engine) => {
     return { app, url: `http://127.0.0.1:${app.rpc.http.address().port}` };
   }
 
+  it('serves a route registered before the http plugin chose its engine', async () => {
+    const app = new App(engine);
+    app.rpc.http.route('GET', '/early', (_req, reply) => reply.send('early'));
+    await agentOf(app, { engine }).start();
+    const res = await fetch(`http://127.0.0.1:${app.rpc.http.address().port}/early`);
+    expect(await res.text()).toBe('early');
+  });
+
   it('streams through reply.raw, keeping the status and headers set before', async () => {
     const { url } = await started();
     const res = await fetch(`${url}/stream`);
@@ -100,6 +108,12 @@ describe.each(ENGINES)('on engine %s', (engine) => {
     });
     const plain = await fetch(`${url}/echo/8`, { method: 'PATCH', body: 'not json' });
     expect(await plain.json()).toEqual({ id: '8', method: 'PATCH' });
+    const long = 'x'.repeat(1000);
+    const longParam = await fetch(`${url}/echo/${long}`, { method: 'PATCH' });
+    expect(await longParam.json()).toEqual({ id: long, method: 'PATCH' });
+    const badUrl = await fetch(`${url}/echo/%zz`, { method: 'PATCH' });
+    expect(badUrl.status).toBe(400);
+    expect(await badUrl.json()).toEqual({ error: expect.any(String) });
   });
 
   it("labels and gates routes added on the engine's own object", async () => {

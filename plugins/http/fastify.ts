@@ -26,7 +26,8 @@ export type FastifyFactory = typeof import('fastify').default;
 
 /**
  * The Fastify 5 engine on the plugin's own Node server (`serverFactory`). Routes
- * match like express's (case-insensitive, a trailing slash ignored); JSON bodies
+ * match like express's (case-insensitive, a trailing slash ignored, parameters of
+ * up to 4,096 characters); JSON bodies
  * are parsed within the limits, other bodies are left unread; admin routes are
  * guarded in `onRequest`, before the body is read. Routes are added until the
  * plugin serves: Fastify builds its router once, in `ready()`.
@@ -50,7 +51,10 @@ export class FastifyEngine implements Engine {
         return server;
       },
       bodyLimit: settings.bodyLimit,
-      routerOptions: { caseSensitive: false, ignoreTrailingSlash: true },
+      // like express: case-insensitive, a trailing slash ignored, long parameters taken
+      routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, maxParamLength: 4096 },
+      // what Fastify's router refuses (a bad URL, a too long parameter) is a JSON error too
+      frameworkErrors: (err, request, reply) => this.fail(err, request, reply),
     });
     this.fastify = app;
     // every route, also one added on the Fastify instance itself, labels its requests
