@@ -129,7 +129,10 @@ if (process.argv[2] === 'serve') {
   const runs = new Map<Kind, Figures[]>(kinds.map((k) => [k, []]));
   const load1 = loadavg()[0]!;
   for (let round = 0; round < ROUNDS; round++) {
-    for (const kind of kinds) runs.get(kind)!.push(await measure(kind));
+    // every other round in reverse, so that a load rising or falling during the run favours neither
+    for (const kind of round % 2 ? [...kinds].reverse() : kinds) {
+      runs.get(kind)!.push(await measure(kind));
+    }
   }
   const med = new Map(
     kinds.map((k) => {
