@@ -127,6 +127,7 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
     };
     // refused until afterInit and once stopping; the engine answers the rest
     const server = createServer((req, res) => {
+      if (this.listeners.size > 0) (req as Timed)[BEGAN] = clock.now();
       if (this.serving) engine.listener(req, res);
       else refuse(res);
     });
@@ -140,7 +141,6 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
       throw err;
     }
     this.server = server;
-    subscribe(REQUEST_START, this.onRequestStart);
     subscribe(RESPONSE_FINISH, this.onResponseFinish);
     ctx.log.info(
       `listening on http://${this.config.host}:${this.address().port} (${this.config.engine})`,
@@ -170,7 +170,6 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
   }
 
   async close(): Promise<void> {
-    unsubscribe(REQUEST_START, this.onRequestStart);
     unsubscribe(RESPONSE_FINISH, this.onResponseFinish);
     if (this.server?.listening) this.server.close();
     this.server?.closeAllConnections();
@@ -277,15 +276,10 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
   }
 
   /**
-   * Node's own HTTP diagnostics channels mark when each request starts and each
-   * response finishes: no listener per request. They are process-wide, so each
-   * message is checked against this plugin's server.
+   * Node's own HTTP diagnostics channel marks when each response finishes: no
+   * listener per request. It is process-wide, so each message is checked against
+   * this plugin's server. The request's start is noted by the server's listener.
    */
-  private readonly onRequestStart = (message: unknown): void => {
-    const { request, server } = message as HttpMessage;
-    if (server === this.server && this.listeners.size > 0) (request as Timed)[BEGAN] = clock.now();
-  };
-
   private readonly onResponseFinish = (message: unknown): void => {
     const { request, response, server } = message as HttpMessage;
     if (server !== this.server) return;
@@ -311,7 +305,6 @@ function refuse(res: ServerResponse): void {
   res.end('{"error":"the server is not serving yet or any more"}');
 }
 
-const REQUEST_START = 'http.server.request.start';
 const RESPONSE_FINISH = 'http.server.response.finish';
 
 /** What Node publishes on its HTTP server channels. */
