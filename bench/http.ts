@@ -1,68 +1,98 @@
-// Requests/s of the greeter route served through the RPC flavor against bare
-// express 5 serving the same handler, measured in the same run with autocannon.
-// Each server runs in its own child process; the load generator in this one.
-// Usage: npm run bench:http
+// `GET /hello?name=Ada` served by bare express 5, the RPC flavor on express, bare
+// Fastify 5 and the RPC flavor on Fastify, each in its own child process, loaded in
+// the same run with 50 connections (wrk when installed, autocannon otherwise).
+// Prints the medians of 3 rounds: requests/s, p99 latency, server CPU per request,
+// and what the flavor keeps of its bare engine's rate.
+// Usage: npm run bench:http   (BENCH_SECONDS=5 by default)
 import { once } from 'node:events';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
-import express, { type RequestHandler } from 'express';
+import express from 'express';
+import Fastify from 'fastify';
 import { Counter, Registry } from 'prom-client';
 import { Agent, Embed, Flavor, type InitContext, Plug, type Plugin } from '../src/index.js';
 import { RpcFlavor } from '../flavors/rpc/index.js';
 import type { HttpHandlers } from '../plugins/http/index.js';
 import type { Metrics } from '../plugins/prometheus/index.js';
-import { announce, report, type Run, startServer } from './compare.js';
+import { announce, startServer } from './compare.js';
+import { load, loadTool } from './load.js';
 
 const CONNECTIONS = 50;
-// pipelining keeps the load generator cheaper than the server on a small machine
-const PIPELINING = 10;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const ROUNDS = 5;
-const WARM_UP_SECONDS = 1;
+const WARM_UP_SECONDS = 2;
+const ROUNDS = 3;
+const PATH = '/hello?name=Ada';
 
-/** The handler both servers run: the hello-agent greeter's. */
-function greet(registry: Registry): RequestHandler {
+const SERVERS = {
+  express: 'bare express 5',
+  'rpc-express': 'RPC flavor on express',
+  fastify: 'bare Fastify 5',
+  'rpc-fastify': 'RPC flavor on Fastify',
+} as const;
+type Kind = keyof typeof SERVERS;
+
+/** The greeting every server answers, counted in a metric like the hello-agent greeter's. */
+function greeter(registry: Registry): (name: unknown) => { message: string } {
   const greetings = new Counter({
     name: 'greetings_total',
     help: 'greetings',
     registers: [registry],
   });
-  return (req, res) => {
-    const name = typeof req.query.name === 'string' && req.query.name ? req.query.name : 'world';
+  return (name) => {
     greetings.inc();
-    res.json({ message: `Hello, ${name}!` });
+    return { message: `Hello, ${typeof name === 'string' && name ? name : 'world'}!` };
   };
 }
 
+/** The greeter plugin: express-style on engine express (as examples/hello-agent), route() on Fastify. */
 class GreeterPlugin implements Plugin {
   deps!: { http: HttpHandlers; metrics: Metrics };
+  constructor(private readonly neutral: boolean) {}
   init(_ctx: InitContext): void {
-    this.deps.http.get('/hello', greet(this.deps.metrics.registry));
+    const greet = greeter(this.deps.metrics.registry);
+    if (this.neutral) {
+      this.deps.http.route('GET', '/hello', (req, reply) => reply.json(greet(req.query.name)));
+    } else {
+      this.deps.http.get('/hello', (req, res) => void res.json(greet(req.query.name)));
+    }
   }
 }
 
 @Flavor()
 class HelloFlavor {
   @Embed() rpc = new RpcFlavor();
-  @Plug() greeter = new GreeterPlugin();
+  @Plug() greeter: GreeterPlugin;
+  constructor(neutral: boolean) {
+    this.greeter = new GreeterPlugin(neutral);
+  }
   inject(): void {
     this.greeter.deps = { http: this.rpc.http, metrics: this.rpc.prometheus };
   }
 }
 
-async function serve(kind: string): Promise<void> {
-  if (kind === 'bare') {
+async function serve(kind: Kind): Promise<void> {
+  if (kind === 'express') {
+    const greet = greeter(new Registry());
     const app = express();
-    app.get('/hello', greet(new Registry()));
+    app.get('/hello', (req, res) => void res.json(greet(req.query.name)));
     const server = app.listen(0, '127.0.0.1');
     await once(server, 'listening');
     announce((server.address() as { port: number }).port, () => server.close());
+  } else if (kind === 'fastify') {
+    const greet = greeter(new Registry());
+    const app = Fastify();
+    app.get('/hello', (req, reply) => {
+      void reply.send(greet((req.query as { name?: string }).name));
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    announce((app.server.address() as { port: number }).port, () => void app.close());
   } else {
-    const app = new HelloFlavor();
+    const engine = kind === 'rpc-fastify' ? 'fastify' : 'express';
+    const app = new HelloFlavor(engine === 'fastify');
     const agent = new Agent(app, {
       name: 'bench',
       env: {},
-      config: { http: { port: 0 } },
+      config: { http: { port: 0, engine } },
       log: { level: 'warn' },
     });
     await agent.start();
@@ -70,44 +100,79 @@ async function serve(kind: string): Promise<void> {
   }
 }
 
-/** Requests/s and server CPU µs per request of one server under load. */
-async function measure(kind: string): Promise<Run> {
-  const server = await startServer(fileURLToPath(import.meta.url), kind);
-  const port = server.port;
-  const url = `http://127.0.0.1:${port}/hello?name=bench`;
-  await Promise.resolve(
-    autocannon({
-      url,
-      connections: CONNECTIONS,
-      pipelining: PIPELINING,
-      duration: WARM_UP_SECONDS,
-    }),
-  );
-  server.restartCpu();
-  const load = Promise.resolve(
-    autocannon({
-      url,
-      connections: CONNECTIONS,
-      pipelining: PIPELINING,
-      duration: SECONDS,
-    }),
-  );
-  let cpu = NaN;
-  const result = await load.finally(async () => (cpu = await server.stop()));
-  if (result.non2xx > 0 || result.errors > 0) {
-    throw new Error(`${kind}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  }
-  return { rate: result.requests.average, cpu: cpu / result.requests.total };
+/** One server's figures in one round. */
+interface Figures {
+  rate: number;
+  p99: number;
+  /** Server CPU µs per request. */
+  cpu: number;
 }
 
-if (process.argv[2] === 'serve') {
-  await serve(process.argv[3]!);
-} else {
-  const bare: Run[] = [];
-  const rpc: Run[] = [];
-  for (let i = 0; i < ROUNDS; i++) {
-    bare.push(await measure('bare'));
-    rpc.push(await measure('rpc'));
+async function measure(kind: Kind): Promise<Figures> {
+  const server = await startServer(fileURLToPath(import.meta.url), kind);
+  const url = `http://127.0.0.1:${server.port}${PATH}`;
+  try {
+    await load(url, CONNECTIONS, WARM_UP_SECONDS);
+    server.restartCpu();
+    const result = await load(url, CONNECTIONS, SECONDS);
+    const cpu = await server.stop();
+    return { rate: result.rate, p99: result.p99, cpu: cpu / result.requests };
+  } finally {
+    await server.stop();
   }
-  report('request', { name: 'bare express 5', runs: bare }, { name: 'RPC flavor', runs: rpc }, 95);
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+if (process.argv[2] === 'serve') {
+  await serve(process.argv[3] as Kind);
+} else {
+  const kinds = Object.keys(SERVERS) as Kind[];
+  const runs = new Map<Kind, Figures[]>(kinds.map((k) => [k, []]));
+  const load1 = loadavg()[0]!;
+  for (let round = 0; round < ROUNDS; round++) {
+    // every other round in reverse, so that a load rising or falling during the run favours neither
+    for (const kind of round % 2 ? [...kinds].reverse() : kinds) {
+      runs.get(kind)!.push(await measure(kind));
+    }
+  }
+  const med = new Map(
+    kinds.map((k) => {
+      const r = runs.get(k)!;
+      return [
+        k,
+        {
+          rate: median(r.map((f) => f.rate)),
+          p99: median(r.map((f) => f.p99)),
+          cpu: median(r.map((f) => f.cpu)),
+        },
+      ];
+    }),
+  );
+  console.log(
+    `${loadTool}, ${CONNECTIONS} connections, ${SECONDS} s per run, median of ${ROUNDS} rounds; load average ${load1.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after`,
+  );
+  for (const kind of kinds) {
+    const f = med.get(kind)!;
+    const all = runs
+      .get(kind)!
+      .map((r) => r.rate.toFixed(0))
+      .join(', ');
+    console.log(
+      `${`${SERVERS[kind]}:`.padEnd(24)} ${f.rate.toFixed(0).padStart(6)} req/s (${all}), p99 ${f.p99.toFixed(2)} ms, server CPU ${f.cpu.toFixed(1)} µs/req`,
+    );
+  }
+  // each round measures a flavor right after its bare engine: the ratio of that pair is
+  // fair even when the machine's load changes between rounds; the median of the rounds is printed
+  for (const [flavor, bare, target] of [
+    ['rpc-express', 'express', 95],
+    ['rpc-fastify', 'fastify', 90],
+  ] as const) {
+    const pairs = runs.get(flavor)!.map((f, i) => ({ f, b: runs.get(bare)![i]! }));
+    const rate = median(pairs.map(({ f, b }) => (100 * f.rate) / b.rate));
+    const cpu = median(pairs.map(({ f, b }) => (100 * b.cpu) / f.cpu));
+    console.log(
+      `${SERVERS[flavor]} / ${SERVERS[bare]}: ${rate.toFixed(1)}% of the req/s (target >= ${target}%), ${cpu.toFixed(1)}% of the requests per CPU second`,
+    );
+  }
 }

@@ -1,5 +1,5 @@
 import type { AgentView, InitContext, Plugin } from '../../src/index.js';
-import type { HttpHandlers } from '../http/index.js';
+import type { Routes } from '../http/index.js';
 import type { StatusReporter } from '../status-check/index.js';
 import type { TaskInfo } from '../tasks/index.js';
 import { renderPage } from './page.js';
@@ -13,7 +13,7 @@ export { buildReport, type DiagnosticsReport, type TimelineBar } from './report.
  * graph; `GET /diagnostics.json`: the same data. Both are admin routes.
  */
 export class DiagnosticsPlugin implements Plugin {
-  deps!: { http: HttpHandlers; status: StatusReporter; tasks?: { list(): TaskInfo[] } };
+  deps!: { http: Routes; status: StatusReporter; tasks?: { list(): TaskInfo[] } };
   private agent?: AgentView | undefined;
 
   init(ctx: InitContext): void {
@@ -22,11 +22,13 @@ export class DiagnosticsPlugin implements Plugin {
       ...buildReport(this.agent!, this.deps.status.agentStatus()),
       ...(this.deps.tasks ? { tasks: this.deps.tasks.list() } : {}),
     });
-    this.deps.http.admin.get('/diagnostics.json', (_req, res) => {
-      res.json(report());
-    });
-    this.deps.http.admin.get('/diagnostics', (_req, res) => {
-      res.type('html').send(renderPage(report()));
-    });
+    const admin = { admin: true };
+    this.deps.http.route('GET', '/diagnostics.json', (_req, reply) => reply.json(report()), admin);
+    this.deps.http.route(
+      'GET',
+      '/diagnostics',
+      (_req, reply) => reply.send(renderPage(report()), 'text/html; charset=utf-8'),
+      admin,
+    );
   }
 }

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 
 /** The outcome of an admin access check: allowed, or an HTTP status with a reason. */
@@ -51,30 +52,43 @@ export interface AdminAuthorization {
   authorizeAdmin(authorizer: AdminAuthorizer | undefined): void;
 }
 
-/** Express middleware enforcing `adminAccess`, after asking the authorizer if there is one. */
-export function adminGuard(
+/**
+ * The admin decision for a request: the authorizer first when there is one and
+ * the request bears an `Authorization` header, then `adminAccess`. The same
+ * check for every engine; synchronous unless the authorizer is consulted.
+ */
+export function adminCheck(
   token: () => string | undefined,
-  authorizer: () => AdminAuthorizer | undefined = () => undefined,
-) {
-  return (req: Request, res: Response, next: NextFunction): void => {
+  authorizer: () => AdminAuthorizer | undefined,
+): (req: IncomingMessage) => AdminDecision | Promise<AdminDecision> {
+  const staticAccess = (req: IncomingMessage) =>
+    adminAccess(req.socket.remoteAddress, req.headers.authorization, token());
+  return (req) => {
     const authorize = authorizer();
     const header = req.headers.authorization;
-    if (authorize && header) {
-      Promise.resolve()
-        .then(() => authorize(header))
-        .then(
-          (ok) => (ok ? next() : staticAccess(req, res, next)),
-          () => staticAccess(req, res, next),
-        );
-      return;
-    }
-    staticAccess(req, res, next);
+    if (!authorize || !header) return staticAccess(req);
+    return Promise.resolve()
+      .then(() => authorize(header))
+      .then(
+        (ok): AdminDecision => (ok ? { allowed: true } : staticAccess(req)),
+        () => staticAccess(req),
+      );
   };
+}
 
-  function staticAccess(req: Request, res: Response, next: NextFunction): void {
-    const decision = adminAccess(req.socket.remoteAddress, req.headers.authorization, token());
-    if (decision.allowed) return next();
-    if (decision.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
-    res.status(decision.status).json({ error: decision.reason });
-  }
+/** Express middleware enforcing an admin check. */
+export function adminGuard(
+  check: (req: IncomingMessage) => AdminDecision | Promise<AdminDecision>,
+): (req: Request, res: Response, next: NextFunction) => void {
+  return (req, res, next) => {
+    const decision = check(req);
+    if (decision instanceof Promise) void decision.then((d) => decide(d, res, next));
+    else decide(decision, res, next);
+  };
+}
+
+function decide(decision: AdminDecision, res: Response, next: NextFunction): void {
+  if (decision.allowed) return next();
+  if (decision.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+  res.status(decision.status).json({ error: decision.reason });
 }

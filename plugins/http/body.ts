@@ -1,19 +1,34 @@
 import express, { type RequestHandler } from 'express';
 
-/** A JSON body parser with a size limit and a limit on how deep objects and arrays nest. */
-export function jsonBody(limit: string, depth: number): RequestHandler {
+/** A JSON body parser with a size limit in bytes and a limit on how deep objects and arrays nest. */
+export function jsonBody(limit: number, depth: number): RequestHandler {
   return express.json({
     limit,
-    verify: (_req, _res, buf) => {
-      if (nesting(buf) > depth) {
-        throw Object.assign(new Error(`the JSON body nests deeper than ${depth} levels`), {
-          status: 400,
-          type: 'entity.too.deep',
-        });
-      }
-    },
+    verify: (_req, _res, buf) => checkDepth(buf, depth),
   });
 }
+
+/** Throws a 400 error when the JSON text in `buf` nests deeper than `depth`. */
+export function checkDepth(buf: Buffer, depth: number): void {
+  if (nesting(buf) > depth) {
+    throw Object.assign(new Error(`the JSON body nests deeper than ${depth} levels`), {
+      status: 400,
+      type: 'entity.too.deep',
+    });
+  }
+}
+
+/** A size such as `100kb`, `1.5mb`, `512` (bytes; units b, kb, mb, gb of 1024) in bytes; undefined when it is none. */
+export function parseSize(text: string): number | undefined {
+  const match = SIZE.exec(text.trim());
+  if (!match) return undefined;
+  const unit = UNITS[(match[2] ?? 'b').toLowerCase() as keyof typeof UNITS];
+  return Math.floor(Number(match[1]) * unit);
+}
+
+/** What `parseSize` accepts. */
+export const SIZE = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i;
+const UNITS = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;

@@ -1,16 +1,31 @@
 import {
+  IsIn,
   IsInt,
   IsNotEmpty,
   IsNumber,
   IsOptional,
   IsString,
+  Matches,
   Max,
   Min,
   Setting,
 } from '../../src/index.js';
+import { SIZE } from './body.js';
+
+/** The engines the `http` plugin can serve with. */
+export const ENGINES = ['express', 'fastify'] as const;
+
+/** An engine the `http` plugin can serve with. */
+export type HttpEngine = (typeof ENGINES)[number];
 
 /** Settings of the `http` plugin. */
 export class HttpConfig {
+  @Setting({
+    description: 'express (the default; express handlers and middleware) or fastify (faster)',
+  })
+  @IsIn(ENGINES, { message: `engine must be one of ${ENGINES.join(', ')}` })
+  engine: HttpEngine = 'express';
+
   @Setting({ description: 'address to listen on; 0.0.0.0 for every interface' })
   @IsString()
   host = '127.0.0.1';
@@ -38,6 +53,7 @@ export class HttpConfig {
 
   @Setting({ description: 'largest accepted JSON body, e.g. 100kb, 1mb' })
   @IsString()
+  @Matches(SIZE, { message: 'bodyLimit must be a size such as 100kb, 1mb or 65536 (bytes)' })
   bodyLimit = '100kb';
 
   @Setting({ description: 'deepest nesting of objects and arrays accepted in a JSON body' })

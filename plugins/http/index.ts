@@ -1,17 +1,41 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
-import { type InitContext, type Logger, type Plugin, timeLimit } from '../../src/index.js';
-import { type AdminAuthorization, type AdminAuthorizer, adminGuard, isLoopback } from './admin.js';
-import { jsonBody } from './body.js';
+import type { Express, RequestHandler, Router } from 'express';
+import type { FastifyInstance } from 'fastify';
+import {
+  importPeer,
+  type InitContext,
+  type Logger,
+  type Plugin,
+  timeLimit,
+} from '../../src/index.js';
+import { type AdminAuthorization, type AdminAuthorizer, adminCheck, isLoopback } from './admin.js';
+import { parseSize } from './body.js';
 import { HttpConfig } from './config.js';
-import { routeLabel, withMount } from './route.js';
+import type { Engine, EngineSettings } from './engine.js';
+import { ExpressEngine } from './express.js';
+import { FastifyEngine } from './fastify.js';
+import {
+  JSON_TYPE,
+  type RouteHandler,
+  type RouteMethod,
+  type RouteOptions,
+  type Routes,
+} from './neutral.js';
 import { GracefulShutdown } from './shutdown.js';
 
 export { adminAccess, isLoopback, type AdminDecision } from './admin.js';
 export type { AdminAuthorization, AdminAuthorizer } from './admin.js';
-export { HttpConfig } from './config.js';
+export { HttpConfig, type HttpEngine } from './config.js';
+export type {
+  RouteHandler,
+  RouteMethod,
+  RouteOptions,
+  RouteReply,
+  RouteRequest,
+  Routes,
+} from './neutral.js';
 
 /** One answered request, as observers (metrics, access logs) see it. */
 export interface RequestRecord {
@@ -24,7 +48,7 @@ export interface RequestRecord {
   requestId?: string;
 }
 
-/** Route registration for routes that only administrators may call. */
+/** Express-style registration of routes that only administrators may call (engine express). */
 export interface AdminRoutes {
   get(path: string, ...handlers: RequestHandler[]): void;
   post(path: string, ...handlers: RequestHandler[]): void;
@@ -32,15 +56,18 @@ export interface AdminRoutes {
   delete(path: string, ...handlers: RequestHandler[]): void;
 }
 
-/** What dependents of the HTTP server use to register routes, during their `init`. */
-export interface HttpHandlers extends AdminRoutes {
-  /** Middleware for every route registered after it. */
+/**
+ * What dependents of the HTTP server use to register routes, during their `init`:
+ * `route()` on every engine; the express-style methods with engine express.
+ */
+export interface HttpHandlers extends AdminRoutes, Routes {
+  /** Middleware for every route registered after it (engine express). */
   use(...handlers: RequestHandler[]): void;
-  /** A new express Router mounted at `prefix`. */
+  /** A new express Router mounted at `prefix` (engine express). */
   router(prefix?: string): Router;
   /** Takes a router made by `router()` out again, e.g. when a plugin loaded at run time closes. */
   unmount(router: Router): void;
-  /** Routes behind the admin protection (bearer token, or loopback only). */
+  /** Express-style routes behind the admin protection (bearer token, or loopback only). */
   readonly admin: AdminRoutes;
   /** Observes every answered request; returns an unsubscribe function. */
   onRequest(listener: (record: RequestRecord) => void): () => void;
@@ -49,14 +76,20 @@ export interface HttpHandlers extends AdminRoutes {
 }
 
 /**
- * An express 5 server. It binds its port in `init` (a port in use fails the
- * start), answers from `afterInit` on (503 before), and in `beforeClose` serves
- * on for `shutdownDelay`, then stops accepting and lets in-flight requests finish
- * within the drain limit (see `GracefulShutdown`).
+ * An HTTP server on express 5 (the default) or Fastify 5 (setting `engine`),
+ * either on the plugin's own Node server. It binds its port in `init` (a port
+ * in use fails the start), answers from `afterInit` on (503 before), and in
+ * `beforeClose` serves on for `shutdownDelay`, then stops accepting and lets
+ * in-flight requests finish within the drain limit (see `GracefulShutdown`).
  */
 export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
   static readonly configClass = HttpConfig;
-  private readonly app = express();
+  private readonly express = new ExpressEngine();
+  private engine?: Engine | undefined;
+  /** Routes registered with `route()` before `init` chose the engine. */
+  private readonly early: Array<Parameters<Engine['route']>> = [];
+  /** Which express-style method was called first, to refuse engine fastify after it. */
+  private expressUse?: string | undefined;
   private readonly listeners = new Set<(record: RequestRecord) => void>();
   private server?: Server | undefined;
   private shutdown?: GracefulShutdown | undefined;
@@ -65,55 +98,60 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
   private drainLimit = Infinity;
   private config = new HttpConfig();
   private log?: Logger | undefined;
-
-  /** Admin routes: the guard first (also for OPTIONS), then the body parser, then the handlers. */
-  readonly admin: AdminRoutes = {
-    get: (path, ...h) => this.adminRoute('get', path, h),
-    post: (path, ...h) => this.adminRoute('post', path, [this.parseBody, ...h]),
-    put: (path, ...h) => this.adminRoute('put', path, [this.parseBody, ...h]),
-    delete: (path, ...h) => this.adminRoute('delete', path, h),
-  };
-  private readonly adminPaths = new Set<string>();
-
   private adminAuthorizer?: AdminAuthorizer | undefined;
-  private readonly guard = adminGuard(
-    () => this.config.adminToken,
-    () => this.adminAuthorizer,
-  );
-  private parseJson?: RequestHandler | undefined;
-  /** Parses a JSON body, for routes that take one: after routing, after the admin check. */
-  private readonly parseBody: RequestHandler = (req, res, next) =>
-    this.parseJson ? this.parseJson(req, res, next) : next();
 
-  constructor() {
-    this.app.disable('x-powered-by');
-    this.app.use(this.gate);
-  }
+  /** Express-style admin routes: the guard first (also for OPTIONS), then the body parser, then the handlers. */
+  readonly admin: AdminRoutes = {
+    get: (path, ...h) => this.expressOnly('admin.get').addAdmin('get', path, h),
+    post: (path, ...h) => this.expressOnly('admin.post').addAdmin('post', path, h),
+    put: (path, ...h) => this.expressOnly('admin.put').addAdmin('put', path, h),
+    delete: (path, ...h) => this.expressOnly('admin.delete').addAdmin('delete', path, h),
+  };
 
   async init(ctx: InitContext): Promise<void> {
     this.config = ctx.config(HttpConfig);
     this.drainLimit = timeLimit(this.config.drainTimeout, 'drainTimeout', ctx.name);
     this.log = ctx.log;
-    this.parseJson = jsonBody(this.config.bodyLimit, this.config.bodyDepth);
     if (this.config.adminToken === undefined && !isLoopbackHost(this.config.host)) {
       ctx.log.warn(
         `listening on ${this.config.host} without an admin token: admin routes answer loopback clients only, and behind a reverse proxy on this host every request looks local; set adminToken`,
       );
     }
-    // what no route answered ends here: a JSON 404, or the error as JSON
-    this.server = createServer((req, res) =>
-      this.app(req as Request, res as Response, (err?: unknown) =>
-        this.unhandled(err, req as Request, res as Response),
+    const settings: EngineSettings = {
+      log: ctx.log,
+      admin: adminCheck(
+        () => this.config.adminToken,
+        () => this.adminAuthorizer,
       ),
-    );
-    this.shutdown = new GracefulShutdown(this.server);
-    await listen(this.server, this.config.host, this.config.port);
-    subscribe(REQUEST_START, this.onRequestStart);
+      bodyLimit: parseSize(this.config.bodyLimit)!,
+      bodyDepth: this.config.bodyDepth,
+    };
+    // refused until afterInit and once drained; the engine answers the rest
+    const server = createServer((req, res) => {
+      if (this.listeners.size > 0) (req as Timed)[BEGAN] = clock.now();
+      if (this.serving) engine.listener(req, res);
+      else refuse(res);
+    });
+    const shutdown = new GracefulShutdown(server);
+    const engine = await this.makeEngine(ctx.name, server, settings);
+    this.engine = engine;
+    for (const route of this.early.splice(0)) engine.route(...route);
+    try {
+      await listen(server, this.config.host, this.config.port);
+    } catch (err) {
+      await engine.close();
+      throw err;
+    }
+    this.server = server;
+    this.shutdown = shutdown;
     subscribe(RESPONSE_FINISH, this.onResponseFinish);
-    ctx.log.info(`listening on http://${this.config.host}:${this.address().port}`);
+    ctx.log.info(
+      `listening on http://${this.config.host}:${this.address().port} (${this.config.engine})`,
+    );
   }
 
-  afterInit(): void {
+  async afterInit(): Promise<void> {
+    await this.engine?.ready();
     this.serving = true;
   }
 
@@ -125,47 +163,66 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
     this.serving = false;
   }
 
-  close(): void {
-    unsubscribe(REQUEST_START, this.onRequestStart);
+  async close(): Promise<void> {
     unsubscribe(RESPONSE_FINISH, this.onResponseFinish);
     this.shutdown?.abandon();
     if (this.server?.listening) this.server.close();
     this.server?.closeAllConnections();
     this.server = undefined;
     this.shutdown = undefined;
+    const engine = this.engine;
+    this.engine = undefined;
+    await engine?.close();
+  }
+
+  route(
+    method: RouteMethod,
+    path: string,
+    handler: RouteHandler,
+    options: RouteOptions = {},
+  ): void {
+    const admin = options.admin === true;
+    if (this.engine) this.engine.route(method, path, handler, admin);
+    else this.early.push([method, path, handler, admin]);
   }
 
   get(path: string, ...handlers: RequestHandler[]): void {
-    this.app.get(path, ...handlers);
+    this.expressOnly('get').add('get', path, handlers);
   }
   post(path: string, ...handlers: RequestHandler[]): void {
-    this.app.post(path, this.parseBody, ...handlers);
+    this.expressOnly('post').add('post', path, handlers);
   }
   put(path: string, ...handlers: RequestHandler[]): void {
-    this.app.put(path, this.parseBody, ...handlers);
+    this.expressOnly('put').add('put', path, handlers);
   }
   delete(path: string, ...handlers: RequestHandler[]): void {
-    this.app.delete(path, ...handlers);
+    this.expressOnly('delete').add('delete', path, handlers);
   }
   use(...handlers: RequestHandler[]): void {
-    this.app.use(...handlers);
+    this.expressOnly('use').app.use(...handlers);
   }
 
   router(prefix = '/'): Router {
-    const router = express.Router();
-    for (const method of ['post', 'put', 'patch'] as const) {
-      const add = router[method].bind(router) as (path: string, ...h: RequestHandler[]) => Router;
-      router[method] = ((path: string, ...h: RequestHandler[]) =>
-        add(path, this.parseBody, ...h)) as (typeof router)[typeof method];
-    }
-    this.app.use(prefix, withMount(prefix, router));
-    return router;
+    return this.expressOnly('router').router(prefix);
   }
 
   unmount(router: Router): void {
-    const stack = (this.app.router as unknown as { stack: Array<{ handle: unknown }> }).stack;
-    const at = stack.findIndex((layer) => (layer.handle as { router?: Router }).router === router);
-    if (at >= 0) stack.splice(at, 1);
+    this.expressOnly('unmount').unmount(router);
+  }
+
+  /** The express app, for express features (engine express). */
+  get app(): Express {
+    return this.expressOnly('app').app;
+  }
+
+  /** The Fastify instance, for Fastify features (engine fastify, from the plugin's init on). */
+  get fastify(): FastifyInstance {
+    if (this.engine instanceof FastifyEngine) return this.engine.fastify;
+    throw new Error(
+      this.engine
+        ? 'http.fastify: this server runs engine express; set the http setting engine to fastify'
+        : "http.fastify is there from the http plugin's init on, with engine fastify",
+    );
   }
 
   onRequest(listener: (record: RequestRecord) => void): () => void {
@@ -190,78 +247,58 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
     return { host: this.config.host, port: address.port };
   }
 
-  /**
-   * Node's own HTTP diagnostics channels mark when each request starts and each
-   * response finishes: no listener per request. They are process-wide, so each
-   * message is checked against this plugin's server.
-   */
-  private readonly onRequestStart = (message: unknown): void => {
-    const { request, server } = message as HttpMessage;
-    if (server === this.server && this.listeners.size > 0) (request as Timed)[BEGAN] = clock.now();
-  };
+  /** The engine of the `engine` setting; engine fastify only when no express-style method was used. */
+  private async makeEngine(plugin: string, server: Server, settings: EngineSettings) {
+    if (this.config.engine === 'express') {
+      this.express.configure(settings);
+      return this.express;
+    }
+    if (this.expressUse !== undefined) throw this.notExpress(this.expressUse);
+    const fastify = await importPeer(plugin, 'fastify', () => import('fastify'));
+    return new FastifyEngine(fastify.default, server, settings);
+  }
 
+  /** The express engine, for the express-style methods; an error with engine fastify. */
+  private expressOnly(method: string): ExpressEngine {
+    if (this.engine && this.engine !== this.express) throw this.notExpress(method);
+    this.expressUse ??= method;
+    return this.express;
+  }
+
+  private notExpress(method: string): Error {
+    return new Error(
+      `http.${method}() takes express handlers, and this server runs engine fastify: register the route with http.route(), or on http.fastify, or set the http setting engine to express`,
+    );
+  }
+
+  /**
+   * Node's own HTTP diagnostics channel marks when each response finishes: no
+   * listener per request. It is process-wide, so each message is checked against
+   * this plugin's server. The request's start is noted by the server's listener.
+   */
   private readonly onResponseFinish = (message: unknown): void => {
     const { request, response, server } = message as HttpMessage;
     if (server !== this.server) return;
     const began = (request as Timed)[BEGAN];
-    if (began === undefined) return;
-    const req = request as Request;
+    if (began === undefined || !this.engine) return;
     const record: RequestRecord = {
-      method: req.method,
-      route: routeLabel(req),
+      method: request.method!,
+      route: this.engine.label(request),
       status: response.statusCode,
       durationMs: clock.now() - began,
     };
-    const requestId = req.headers['x-request-id'] ?? response.getHeader('x-request-id');
+    const requestId = request.headers['x-request-id'] ?? response.getHeader('x-request-id');
     if (typeof requestId === 'string') record.requestId = requestId;
     for (const listener of this.listeners) listener(record);
   };
-
-  /** Refuses requests while not serving. */
-  private readonly gate: RequestHandler = (_req, res, next) => {
-    if (!this.serving) {
-      res.setHeader('Connection', 'close');
-      res.setHeader('Retry-After', '1');
-      res.status(503).json({ error: 'the server is not serving yet or any more' });
-      return;
-    }
-    next();
-  };
-
-  private adminRoute(
-    method: 'get' | 'post' | 'put' | 'delete',
-    path: string,
-    handlers: RequestHandler[],
-  ): void {
-    this.app[method](path, this.guard, ...handlers);
-    if (this.adminPaths.has(path)) return;
-    this.adminPaths.add(path);
-    // preflight and OPTIONS probes go through the same guard before express answers them
-    this.app.options(path, this.guard);
-  }
-
-  /** A JSON 404 for requests no route answered; a JSON error for errors no handler took. */
-  private unhandled(err: unknown, req: Request, res: Response): void {
-    if (err === undefined || err === null) {
-      res.status(404).json({ error: 'not found' });
-      return;
-    }
-    const status =
-      (err as { status?: number }).status ?? (err as { statusCode?: number }).statusCode;
-    if (status !== undefined && status >= 400 && status < 500) {
-      res.status(status).json({ error: (err as Error).message });
-      return;
-    }
-    const message = err instanceof Error ? err.message : String(err);
-    this.log?.error(`${req.method} ${req.originalUrl} failed: ${message}`, {
-      stack: (err as Error)?.stack,
-    });
-    if (res.headersSent) res.destroy();
-    else res.status(500).json({ error: 'internal server error' });
-  }
 }
 
-const REQUEST_START = 'http.server.request.start';
+/** The answer while not serving: 503, try again in a second, on a fresh connection. */
+function refuse(res: ServerResponse): void {
+  res.writeHead(503, { 'Content-Type': JSON_TYPE, Connection: 'close', 'Retry-After': '1' });
+  res.end('{"error":"the server is not serving yet or any more"}');
+}
+
 const RESPONSE_FINISH = 'http.server.response.finish';
 
 /** What Node publishes on its HTTP server channels. */

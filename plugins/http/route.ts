@@ -20,10 +20,14 @@ export function withMount(prefix: string, router: Router): RequestHandler & { ro
   return handle;
 }
 
+/** The label of a route outside any router, kept on express's route object once made. */
+const LABEL = Symbol('flavorkit.label');
+
 /** The matched route template, lower case (express matches paths case-insensitively), or `<unmatched>`. */
 export function routeLabel(req: Request): string {
-  const route = req.route as { path?: unknown } | undefined;
+  const route = req.route as { path?: unknown; [LABEL]?: string } | undefined;
   if (!route || typeof route.path !== 'string') return UNMATCHED;
-  const base = (req as Mounted)[MOUNT] ?? '';
+  const base = (req as Mounted)[MOUNT];
+  if (base === undefined) return (route[LABEL] ??= route.path.toLowerCase());
   return (base && route.path === '/' ? base : base + route.path).toLowerCase();
 }

@@ -1,4 +1,3 @@
-import type { Request, Response } from 'express';
 import { Counter, type Registry } from 'prom-client';
 import {
   type InitContext,
@@ -16,7 +15,7 @@ import {
   type LoaderPrinter,
   PluginLoader,
 } from '../../src/loader/index.js';
-import type { HttpHandlers } from '../http/index.js';
+import type { RouteHandler, RouteRequest, Routes } from '../http/index.js';
 import type { Metrics } from '../prometheus/index.js';
 
 /** Settings of the `loader` plugin. */
@@ -52,7 +51,7 @@ export class LoaderConfig {
  */
 export class PluginLoaderPlugin implements Plugin {
   static readonly configClass = LoaderConfig;
-  deps: { http?: HttpHandlers; metrics?: Metrics } = {};
+  deps: { http?: Routes; metrics?: Metrics } = {};
   loader?: PluginLoader | undefined;
   /** Settles when the first load of every discovered plugin is done. */
   loaded?: Promise<void>;
@@ -93,31 +92,48 @@ export class PluginLoaderPlugin implements Plugin {
   }
 }
 
-function adminRoutes(http: HttpHandlers, loader: PluginLoader): void {
+function adminRoutes(http: Routes, loader: PluginLoader): void {
   const act =
-    (operation: (req: Request) => Promise<void>) => async (req: Request, res: Response) => {
+    (operation: (name: string, req: RouteRequest) => Promise<void>): RouteHandler =>
+    async (req, reply) => {
+      const name = req.params.name!;
       try {
-        await operation(req);
-        res.json(loader.list().find((p) => p.name === req.params.name));
+        await operation(name, req);
+        reply.json(loader.list().find((p) => p.name === name));
       } catch (err) {
         const status = err instanceof LoaderError ? err.status : 500;
-        res.status(status).json({ error: toError(err).message });
+        reply.status(status).json({ error: toError(err).message });
       }
     };
-  http.admin.get('/plugins', (_req, res) => {
-    res.json({ plugins: loader.list(), refused: loader.refusedFolders(), counts: loader.counts });
-  });
-  http.admin.post(
+  const admin = { admin: true };
+  http.route(
+    'GET',
+    '/plugins',
+    (_req, reply) =>
+      reply.json({
+        plugins: loader.list(),
+        refused: loader.refusedFolders(),
+        counts: loader.counts,
+      }),
+    admin,
+  );
+  http.route(
+    'POST',
     '/plugins/:name/load',
-    act((req) => loader.load(req.params.name as string)),
+    act((name) => loader.load(name)),
+    admin,
   );
-  http.admin.post(
+  http.route(
+    'POST',
     '/plugins/:name/reload',
-    act((req) => loader.reload(req.params.name as string)),
+    act((name) => loader.reload(name)),
+    admin,
   );
-  http.admin.delete(
+  http.route(
+    'DELETE',
     '/plugins/:name',
-    act((req) => loader.unload(req.params.name as string, { force: req.query.force === 'true' })),
+    act((name, req) => loader.unload(name, { force: req.query.force === 'true' })),
+    admin,
   );
 }
 

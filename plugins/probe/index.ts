@@ -1,5 +1,5 @@
 import type { Plugin } from '../../src/index.js';
-import type { HttpHandlers } from '../http/index.js';
+import type { Routes } from '../http/index.js';
 import type { OverallState, StatusReporter } from '../status-check/index.js';
 
 const READY: ReadonlySet<OverallState> = new Set(['ok', 'degraded']);
@@ -11,17 +11,17 @@ const READY: ReadonlySet<OverallState> = new Set(['ok', 'degraded']);
  * agent's and each plugin's state.
  */
 export class ProbePlugin implements Plugin {
-  deps!: { http: HttpHandlers; status: StatusReporter };
+  deps!: { http: Routes; status: StatusReporter };
 
   init(): void {
     const { http, status } = this.deps;
-    http.get('/readiness', (_req, res) => {
+    http.route('GET', '/readiness', (_req, reply) => {
       const health = status.agentStatus();
-      res.status(READY.has(health.state) ? 200 : 503).json(health);
+      reply.status(READY.has(health.state) ? 200 : 503).json(health);
     });
-    http.get('/liveness', (_req, res) => {
+    http.route('GET', '/liveness', (_req, reply) => {
       const health = status.agentStatus();
-      res.status(health.state === 'error' ? 503 : 200).json(health);
+      reply.status(health.state === 'error' ? 503 : 200).json(health);
     });
   }
 }

@@ -1,8 +1,8 @@
+import type { ServerResponse } from 'node:http';
 import { Session } from 'node:inspector/promises';
 import { IsInt, Max, Min } from 'class-validator';
-import type { Response } from 'express';
 import { type InitContext, type Logger, type Plugin, Setting } from '../../src/index.js';
-import type { AdminRoutes } from '../http/index.js';
+import type { RouteReply, Routes } from '../http/index.js';
 
 /** Settings of the `profiling` plugin. */
 export class ProfilingConfig {
@@ -27,7 +27,7 @@ export class ProfilingConfig {
  */
 export class ProfilingPlugin implements Plugin {
   static readonly configClass = ProfilingConfig;
-  deps!: { http: { readonly admin: AdminRoutes } };
+  deps!: { http: Routes };
   private config = new ProfilingConfig();
   private log?: Logger;
   private busy?: string | undefined;
@@ -36,20 +36,29 @@ export class ProfilingPlugin implements Plugin {
   init(ctx: InitContext): void {
     this.config = ctx.config(ProfilingConfig);
     this.log = ctx.log;
-    const { admin } = this.deps.http;
-    admin.get('/debug/profile', (req, res) => {
-      const asked =
-        req.query.seconds === undefined ? this.config.defaultSeconds : Number(req.query.seconds);
-      if (!Number.isInteger(asked) || asked < 1 || asked > this.config.maxSeconds) {
-        res
-          .status(400)
-          .json({ error: `seconds must be a whole number from 1 to ${this.config.maxSeconds}` });
-        return;
-      }
-      this.exclusive(res, 'a CPU profile', () => this.cpuProfile(asked, res));
-    });
-    admin.get('/debug/heap', (_req, res) =>
-      this.exclusive(res, 'a heap snapshot', () => this.heapSnapshot(res)),
+    const { http } = this.deps;
+    const admin = { admin: true };
+    http.route(
+      'GET',
+      '/debug/profile',
+      (req, reply) => {
+        const seconds = req.query.seconds;
+        const asked = seconds === undefined ? this.config.defaultSeconds : Number(seconds);
+        if (!Number.isInteger(asked) || asked < 1 || asked > this.config.maxSeconds) {
+          reply
+            .status(400)
+            .json({ error: `seconds must be a whole number from 1 to ${this.config.maxSeconds}` });
+          return;
+        }
+        this.exclusive(reply, 'a CPU profile', (res) => this.cpuProfile(asked, res));
+      },
+      admin,
+    );
+    http.route(
+      'GET',
+      '/debug/heap',
+      (_req, reply) => this.exclusive(reply, 'a heap snapshot', (res) => this.heapSnapshot(res)),
+      admin,
     );
   }
 
@@ -57,23 +66,31 @@ export class ProfilingPlugin implements Plugin {
     for (const stop of this.stops) stop();
   }
 
-  /** Runs one profiling job at a time; answers 409 while another runs, 500 when it fails. */
-  private exclusive(res: Response, what: string, job: () => Promise<void>): void {
+  /**
+   * Runs one profiling job at a time, streaming to Node's response; answers 409
+   * while another runs, 500 when it fails.
+   */
+  private exclusive(
+    reply: RouteReply,
+    what: string,
+    job: (res: ServerResponse) => Promise<void>,
+  ): void {
     if (this.busy) {
-      res.status(409).json({ error: `${this.busy} is being taken; try again when it is done` });
+      reply.status(409).json({ error: `${this.busy} is being taken; try again when it is done` });
       return;
     }
     this.busy = what;
-    job()
+    const res = reply.raw;
+    job(res)
       .catch((err: unknown) => {
         this.log?.error(`${what} failed: ${err instanceof Error ? err.message : String(err)}`);
-        if (!res.headersSent) res.status(500).json({ error: `${what} failed` });
-        else res.destroy();
+        if (res.headersSent) res.destroy();
+        else answerJson(res, 500, { error: `${what} failed` });
       })
       .finally(() => (this.busy = undefined));
   }
 
-  private async cpuProfile(seconds: number, res: Response): Promise<void> {
+  private async cpuProfile(seconds: number, res: ServerResponse): Promise<void> {
     const session = new Session();
     session.connect();
     try {
@@ -94,13 +111,13 @@ export class ProfilingPlugin implements Plugin {
       const { profile } = await session.post('Profiler.stop');
       if (res.destroyed) return;
       res.setHeader('Content-Disposition', `attachment; filename="cpu-${stamp()}.cpuprofile"`);
-      res.json(profile);
+      answerJson(res, 200, profile);
     } finally {
       session.disconnect();
     }
   }
 
-  private async heapSnapshot(res: Response): Promise<void> {
+  private async heapSnapshot(res: ServerResponse): Promise<void> {
     const session = new Session();
     session.connect();
     try {
@@ -115,6 +132,12 @@ export class ProfilingPlugin implements Plugin {
       session.disconnect();
     }
   }
+}
+
+function answerJson(res: ServerResponse, status: number, body: unknown): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.end(JSON.stringify(body));
 }
 
 function stamp(): string {

@@ -1,14 +1,13 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { AGENT_STATES, PLUGIN_STATES } from '../../src/index.js';
 import type { AgentView, InitContext, Plugin } from '../../src/index.js';
 import type { HttpHandlers } from '../http/index.js';
+import { RequestMetrics } from './requests.js';
 
 /** What dependents use to add their own metrics: `new Counter({ ..., registers: [metrics.registry] })`. */
 export interface Metrics {
   readonly registry: Registry;
 }
-
-type Label = 'method' | 'route' | 'status';
 
 /**
  * `GET /metrics` in the Prometheus text format: Node process metrics, HTTP
@@ -17,45 +16,19 @@ type Label = 'method' | 'route' | 'status';
  */
 export class PrometheusPlugin implements Plugin, Metrics {
   readonly registry = new Registry();
-  deps!: { http: HttpHandlers };
+  deps!: { http: Pick<HttpHandlers, 'route' | 'onRequest'> };
   private unsubscribe?: () => void;
 
   init(ctx: InitContext): void {
-    const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    const labelNames = ['method', 'route', 'status'] as const;
-    const requests = new Counter({
-      name: 'http_requests_total',
-      help: 'HTTP requests answered',
-      labelNames,
-      registers,
-    });
-    const latency = new Histogram({
-      name: 'http_request_duration_seconds',
-      help: 'Time to answer HTTP requests',
-      labelNames,
-      registers,
-    });
-    // one labelled child pair per method/route/status, so a request does no label hashing
-    const children = new Map<
-      string,
-      { count: Counter.Internal; time: Histogram.Internal<Label> }
-    >();
-    this.unsubscribe = this.deps.http.onRequest(({ method, route, status, durationMs }) => {
-      const key = `${method} ${status} ${route}`;
-      let child = children.get(key);
-      if (!child) {
-        const labels = { method, route, status: String(status) };
-        child = { count: requests.labels(labels), time: latency.labels(labels) };
-        children.set(key, child);
-      }
-      child.count.inc();
-      child.time.observe(durationMs / 1000);
-    });
+    const requests = new RequestMetrics();
+    requests.register(this.registry);
+    this.unsubscribe = this.deps.http.onRequest(({ method, route, status, durationMs }) =>
+      requests.observe(method, route, status, durationMs / 1000),
+    );
     agentMetrics(ctx.agent, this.registry);
-    this.deps.http.get('/metrics', async (_req, res) => {
-      res.setHeader('Content-Type', this.registry.contentType);
-      res.send(await this.registry.metrics());
+    this.deps.http.route('GET', '/metrics', async (_req, reply) => {
+      reply.send(await this.registry.metrics(), this.registry.contentType);
     });
   }
 

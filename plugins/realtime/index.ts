@@ -1,8 +1,8 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Request, RequestHandler, Response } from 'express';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { importPeer, type InitContext, type Logger, type Plugin } from '../../src/index.js';
+import type { RouteHandler, Routes } from '../http/index.js';
 import type { Metrics } from '../prometheus/index.js';
 import type { StatusReporter } from '../status-check/index.js';
 import { hs256Verifier, type TokenVerifier } from './auth.js';
@@ -59,8 +59,7 @@ export interface Realtime {
 }
 
 /** The part of the HTTP plugin the realtime plugin needs: a route and the Node server. */
-export interface RealtimeHttp {
-  get(path: string, ...handlers: RequestHandler[]): void;
+export interface RealtimeHttp extends Routes {
   nodeServer(): Server | undefined;
 }
 
@@ -122,7 +121,7 @@ export class RealtimePlugin implements Plugin, Realtime {
       throw new Error('the http plugin has no server yet: start it before realtime');
     this.wss = new WebSocketServer({ noServer: true, maxPayload: config.maxMessageSize });
     this.server.on('upgrade', this.onUpgrade);
-    this.deps.http.get(config.ssePath, this.onSse);
+    this.deps.http.route('GET', config.ssePath, this.onSse);
     if (this.deps.metrics)
       this.removeMetrics = realtimeMetrics(this.deps.metrics.registry, hub.stats);
   }
@@ -247,28 +246,29 @@ export class RealtimePlugin implements Plugin, Realtime {
   }
 
   /** The receive-only SSE endpoint: `?cf_connect=<connect request as JSON>`. */
-  private readonly onSse = (req: Request, res: Response): void => {
+  private readonly onSse: RouteHandler = (req, reply) => {
     const hub = this.hub;
-    if (!hub) return void res.status(503).end();
+    if (!hub) return void reply.status(503).send('');
     const refusal = this.refusal(hub);
-    if (refusal) return void res.status(503).json({ error: refusal });
+    if (refusal) return void reply.status(503).json({ error: refusal });
     let request: ConnectRequest = {};
     const raw = req.query.cf_connect;
     if (typeof raw === 'string') {
       try {
         request = JSON.parse(raw) as ConnectRequest;
       } catch {
-        return void res.status(400).json({ error: 'cf_connect is not JSON' });
+        return void reply.status(400).json({ error: 'cf_connect is not JSON' });
       }
     }
     if (typeof request !== 'object' || request === null)
-      return void res.status(400).json({ error: 'cf_connect is not a JSON object' });
+      return void reply.status(400).json({ error: 'cf_connect is not a JSON object' });
+    const res = reply.raw;
     res.writeHead(200, {
       'Content-Type': 'text/event-stream',
       'Cache-Control': 'no-cache',
       Connection: 'keep-alive',
     });
-    req.socket.setNoDelay(true);
+    req.raw.socket.setNoDelay(true);
     const session = new Session(hub, new SseTransport(res));
     res.on('close', () => session.closed());
     session.connectUni(request);

@@ -1,0 +1,77 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+
+/** The methods `route()` registers. */
+export type RouteMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** A request as a route registered with `route()` sees it, whatever the engine. */
+export interface RouteRequest {
+  readonly method: string;
+  /** The path and query string as sent. */
+  readonly url: string;
+  /** The path parameters (`/users/:id` gives `id`). */
+  readonly params: Readonly<Record<string, string | undefined>>;
+  /** The query string parameters; a repeated one is an array. */
+  readonly query: Readonly<Record<string, string | string[] | undefined>>;
+  readonly headers: IncomingHttpHeaders;
+  /** The parsed JSON body of POST, PUT and PATCH requests; undefined without one. */
+  readonly body: unknown;
+  /** Node's request, e.g. for the client's address. */
+  readonly raw: IncomingMessage;
+}
+
+/** How a route registered with `route()` answers, whatever the engine. */
+export interface RouteReply {
+  /** Sets the status code (200 unless set). */
+  status(code: number): this;
+  /** Sets a response header. */
+  header(name: string, value: string): this;
+  /** Answers with `body` as JSON. */
+  json(body: unknown): void;
+  /** Answers with text or bytes; `type` is the content type (default: text, or bytes). */
+  send(body: string | Uint8Array, type?: string): void;
+  /**
+   * Node's response, to stream an answer with `write` and `end`: from then on
+   * the route alone finishes the response (the status and headers set so far are kept).
+   */
+  readonly raw: ServerResponse;
+}
+
+/** A route handler; what it throws or rejects with is answered as a JSON error. */
+export type RouteHandler = (req: RouteRequest, reply: RouteReply) => void | Promise<void>;
+
+/** Options of `route()`. */
+export interface RouteOptions {
+  /** Behind the admin protection (bearer token, or loopback only); OPTIONS too. */
+  admin?: boolean;
+}
+
+/** Routes registered the same way on every engine. */
+export interface Routes {
+  /**
+   * Adds a route during `init`. POST, PUT and PATCH routes parse a JSON body
+   * (within `bodyLimit` and `bodyDepth`), after the admin check.
+   */
+  route(method: RouteMethod, path: string, handler: RouteHandler, options?: RouteOptions): void;
+}
+
+/** Methods whose JSON body is parsed. */
+export const WITH_BODY: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
+
+/** The content type of JSON answers. */
+export const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** The content type `send` uses when none is given. */
+export function defaultType(body: string | Uint8Array): string {
+  return typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/octet-stream';
+}
+
+/** How an error no route took is answered: its own 4xx status and message, or a 500 to log. */
+export function errorAnswer(err: unknown): { status: number; message: string; log: boolean } {
+  const status =
+    (err as { status?: unknown } | undefined)?.status ??
+    (err as { statusCode?: unknown } | undefined)?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return { status, message: (err as Error).message, log: false };
+  }
+  return { status: 500, message: 'internal server error', log: true };
+}
