@@ -109,7 +109,7 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
         this.unhandled(err, req as Request, res as Response),
       ),
     );
-    await listen(this.server, this.config.host, this.config.port);
+    await listen(this.server, this.config);
     subscribe(REQUEST_START, this.onRequestStart);
     subscribe(RESPONSE_FINISH, this.onResponseFinish);
     ctx.log.info(`listening on http://${this.config.host}:${this.address().port}`);
@@ -293,7 +293,7 @@ function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || isLoopback(host);
 }
 
-function listen(server: Server, host: string, port: number): Promise<void> {
+function listen(server: Server, { host, port, backlog }: HttpConfig): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
       server.off('listening', onListening);
@@ -311,6 +311,6 @@ function listen(server: Server, host: string, port: number): Promise<void> {
     };
     server.once('error', onError);
     server.once('listening', onListening);
-    server.listen(port, host);
+    server.listen(port, host, backlog);
   });
 }

@@ -71,7 +71,7 @@ export class Session {
     hub.sessions.add(this);
     hub.stats.connections = hub.sessions.size;
     this.connectTimer = setTimeout(
-      () => this.disconnect(Disconnects.badRequest),
+      () => this.disconnect(Disconnects.stale),
       hub.config.connectTimeout,
     );
     this.connectTimer.unref();
