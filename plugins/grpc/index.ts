@@ -11,11 +11,12 @@ import { importPeer } from '../../src/peer.js';
 import type { Metrics } from '../prometheus/index.js';
 import type { StatusReporter } from '../status-check/index.js';
 import { GrpcConfig } from './config.js';
-import { guardHandlers } from './guard.js';
+import { guardHandlers, type GrpcFailure } from './guard.js';
 import { HEALTH_SCHEMA, HealthService } from './health.js';
 import { observeCalls } from './observe.js';
 
 export { GrpcConfig } from './config.js';
+export type { GrpcFailure } from './guard.js';
 export { HEALTH_SCHEMA, type ServingStatus } from './health.js';
 export { CODE_NAMES } from './observe.js';
 
@@ -43,6 +44,12 @@ export interface GrpcServices {
   address(): { host: string; port: number; socket?: string };
 }
 
+/** What observers of the gRPC server see (the error-reporting plugin): calls that failed with INTERNAL. */
+export interface ObservedGrpc {
+  /** Calls `listener` for each call that failed with `INTERNAL`; returns a function that stops it. */
+  onFailure(listener: (failure: GrpcFailure) => void): () => void;
+}
+
 /** proto-loader options that keep field names and give JSON-friendly values. */
 const PROTO_DEFAULTS: ProtoOptions = {
   keepCase: true,
@@ -59,7 +66,7 @@ const PROTO_DEFAULTS: ProtoOptions = {
  * and in `beforeClose` stops accepting and lets in-flight calls finish within
  * `drainTimeout`, then cancels the rest.
  */
-export class GrpcPlugin implements Plugin, GrpcServices {
+export class GrpcPlugin implements Plugin, GrpcServices, ObservedGrpc {
   static readonly configClass = GrpcConfig;
   deps!: { status: StatusReporter; metrics?: Metrics };
   private grpc?: Grpc;
@@ -72,6 +79,10 @@ export class GrpcPlugin implements Plugin, GrpcServices {
   private readonly interceptors: ServerInterceptor[] = [];
   private readonly definitions: PackageDefinition[] = [];
   private readonly healthOf = new Map<string, string>();
+  private readonly failureListeners = new Set<(failure: GrpcFailure) => void>();
+  private readonly failed = (failure: GrpcFailure): void => {
+    for (const listener of this.failureListeners) listener(failure);
+  };
 
   async init(ctx: InitContext): Promise<void> {
     this.config = ctx.config(GrpcConfig);
@@ -183,7 +194,15 @@ export class GrpcPlugin implements Plugin, GrpcServices {
     const first = Object.values(service)[0];
     const name = first ? /^\/([^/]*)\//.exec(first.path)?.[1] : undefined;
     if (name !== undefined) this.healthOf.set(name, options.health ?? '');
-    this.server!.addService(service, guardHandlers(grpc, service, implementation, this.log!));
+    this.server!.addService(
+      service,
+      guardHandlers(grpc, service, implementation, this.log!, this.failed),
+    );
+  }
+
+  onFailure(listener: (failure: GrpcFailure) => void): () => void {
+    this.failureListeners.add(listener);
+    return () => this.failureListeners.delete(listener);
   }
 
   addInterceptor(interceptor: ServerInterceptor): void {
