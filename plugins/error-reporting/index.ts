@@ -15,9 +15,7 @@ export interface ObservedHttp {
 
 /** What the plugin observes of the gRPC server: calls that failed with INTERNAL. */
 export interface ObservedGrpc {
-  onFailure(
-    listener: (failure: { path: string; code: number; error: unknown }) => void,
-  ): () => void;
+  onFailure(listener: (failure: { path: string; error: unknown }) => void): () => void;
 }
 
 /** What the plugin observes of the logs: written lines. */

@@ -44,12 +44,6 @@ export interface GrpcServices {
   address(): { host: string; port: number; socket?: string };
 }
 
-/** What observers of the gRPC server see (the error-reporting plugin): calls that failed with INTERNAL. */
-export interface ObservedGrpc {
-  /** Calls `listener` for each call that failed with `INTERNAL`; returns a function that stops it. */
-  onFailure(listener: (failure: GrpcFailure) => void): () => void;
-}
-
 /** proto-loader options that keep field names and give JSON-friendly values. */
 const PROTO_DEFAULTS: ProtoOptions = {
   keepCase: true,
@@ -66,7 +60,7 @@ const PROTO_DEFAULTS: ProtoOptions = {
  * and in `beforeClose` stops accepting and lets in-flight calls finish within
  * `drainTimeout`, then cancels the rest.
  */
-export class GrpcPlugin implements Plugin, GrpcServices, ObservedGrpc {
+export class GrpcPlugin implements Plugin, GrpcServices {
   static readonly configClass = GrpcConfig;
   deps!: { status: StatusReporter; metrics?: Metrics };
   private grpc?: Grpc;
@@ -200,6 +194,7 @@ export class GrpcPlugin implements Plugin, GrpcServices, ObservedGrpc {
     );
   }
 
+  /** Calls `listener` for each call that failed with `INTERNAL` (error reporting); returns a function that stops it. */
   onFailure(listener: (failure: GrpcFailure) => void): () => void {
     this.failureListeners.add(listener);
     return () => this.failureListeners.delete(listener);
