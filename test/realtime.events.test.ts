@@ -4,8 +4,15 @@ import { testAgent } from '../src/testing/index.js';
 import { RpcFlavor } from '../flavors/rpc/index.js';
 import { EventsPlugin } from '../plugins/events/index.js';
 import { RealtimePlugin } from '../plugins/realtime/index.js';
-import { connected, NAMESPACES, SECRET, subscribed, until } from './helpers/realtime.js';
-import { shared, suffix } from './helpers/servers.js';
+import {
+  connected,
+  NAMESPACES,
+  SECRET,
+  subscribed,
+  subscribedOnBoth,
+  until,
+} from './helpers/realtime.js';
+import { deleteNatsStream, shared, suffix } from './helpers/servers.js';
 
 const prefix = `fk_test_realtime_${suffix()}`;
 
@@ -35,22 +42,17 @@ function replica() {
   });
 }
 
-afterAll(async () => {
-  const { connect } = await import('@nats-io/transport-node');
-  const { jetstreamManager } = await import('@nats-io/jetstream');
-  const nc = await connect({ servers: shared.nats.servers });
-  await (await jetstreamManager(nc)).streams.delete(prefix).catch(() => false);
-  await nc.close();
-});
+afterAll(() => deleteNatsStream(prefix));
 
 describe('realtime: two replicas share channels through the event bus on NATS', () => {
   it('fans a publish on either replica out to the subscribers of both, in order', async () => {
     const one = await replica();
     const two = await replica();
-    const alice = await connected(one.flavor.rpc.http.address().port, 'alice');
-    const bob = await connected(two.flavor.rpc.http.address().port, 'bob');
-    const a = await subscribed(alice, 'chat:both');
-    const b = await subscribed(bob, 'chat:both');
+    const { a, b } = await subscribedOnBoth(
+      one.flavor.rpc.http.address().port,
+      two.flavor.rpc.http.address().port,
+      'chat:both',
+    );
     for (const n of [1, 2, 3]) await one.flavor.realtime.publish('chat:both', `one ${n}`);
     await until(b.sub, ['publication'], () => b.received.length === 3, 10_000);
     await b.sub.publish('from bob');

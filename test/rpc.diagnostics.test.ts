@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, Embed, Flavor, Plug, type Plugin } from '../src/index.js';
 import { type HttpHandlers, RpcFlavor } from '../flavors/rpc/index.js';
@@ -63,6 +63,19 @@ async function events(target: string) {
     },
     cancel: () => reader.cancel(),
   };
+}
+
+/** Runs `use` with a page of a headless Chromium, closed after. */
+async function inBrowser(use: (page: Page) => Promise<void>): Promise<void> {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  try {
+    await use(await browser.newPage());
+  } finally {
+    await browser.close();
+  }
 }
 
 describe('diagnostics: the live stream', () => {
@@ -150,12 +163,7 @@ describe('diagnostics', () => {
   browserTest(
     'refreshes itself in a real browser when a plugin changes state',
     async () => {
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-      });
-      try {
-        const page = await browser.newPage();
+      await inBrowser(async (page) => {
         await page.goto(`${url}/diagnostics`);
         await page.locator('#live', { hasText: 'live' }).waitFor();
         app.rpc.local.statusCheck.report('search', 'error', 'replica unreachable');
@@ -164,9 +172,7 @@ describe('diagnostics', () => {
         expect(await row.locator('.state').textContent()).toBe('error');
         app.rpc.local.statusCheck.report('search', 'ok');
         await row.filter({ hasNotText: 'replica unreachable' }).waitFor({ timeout: 10_000 });
-      } finally {
-        await browser.close();
-      }
+      });
     },
     60_000,
   );
@@ -174,12 +180,7 @@ describe('diagnostics', () => {
   browserTest(
     'renders the plugin rows, the timeline and the dependency graph in a real browser',
     async () => {
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-      });
-      try {
-        const page = await browser.newPage();
+      await inBrowser(async (page) => {
         await page.goto(`${url}/diagnostics`);
         const rows = await page
           .locator('tr.plugin')
@@ -195,9 +196,7 @@ describe('diagnostics', () => {
         await page.screenshot({ path: shot, fullPage: true });
         expect(statSync(shot).size).toBeGreaterThan(10_000);
         console.log(`diagnostics screenshot: ${shot}`);
-      } finally {
-        await browser.close();
-      }
+      });
     },
     60_000,
   );

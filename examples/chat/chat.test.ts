@@ -3,7 +3,7 @@ import { Centrifuge } from 'centrifuge';
 import { expect, it, onTestFinished, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { listeningUrl, runTs } from '../../test/helpers/child.js';
-import { shared, suffix } from '../../test/helpers/servers.js';
+import { deleteNatsStream, shared, suffix } from '../../test/helpers/servers.js';
 
 it('serves the page and the client bundle, relays messages and returns history', async () => {
   const child = runTs(fileURLToPath(new URL('./main.ts', import.meta.url)), [], {
@@ -41,13 +41,7 @@ it('serves the page and the client bundle, relays messages and returns history',
 
 it('runs two replicas on NATS that share the channels', async () => {
   const prefix = `fk_test_chat_${suffix()}`;
-  onTestFinished(async () => {
-    const { connect } = await import('@nats-io/transport-node');
-    const { jetstreamManager } = await import('@nats-io/jetstream');
-    const nc = await connect({ servers: shared.nats.servers });
-    await (await jetstreamManager(nc)).streams.delete(prefix).catch(() => false);
-    await nc.close();
-  });
+  onTestFinished(() => deleteNatsStream(prefix));
   const replicas = [0, 1].map(() =>
     runTs(fileURLToPath(new URL('./main.ts', import.meta.url)), [], {
       CHAT_HTTP_PORT: '0',
