@@ -53,6 +53,10 @@ describe('realtime: two replicas share channels through the event bus on NATS', 
       two.flavor.rpc.http.address().port,
       'chat:both',
     );
+    // foreign and malformed messages on the topic are dropped; the channels carry on
+    await one.flavor.events.publish('realtime', 'not from a replica');
+    await one.flavor.events.publish('realtime', { from: 'elsewhere', kind: 'pub' });
+    await one.flavor.events.publish('realtime', { from: 'elsewhere', kind: 'launch' });
     for (const n of [1, 2, 3]) await one.flavor.realtime.publish('chat:both', `one ${n}`);
     await until(b.sub, ['publication'], () => b.received.length === 3, 10_000);
     await b.sub.publish('from bob');

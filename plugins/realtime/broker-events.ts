@@ -54,7 +54,7 @@ export class EventsBroker implements Broker {
 
   async start(handler: BrokerHandler): Promise<void> {
     await this.local.start(handler);
-    this.subscription = await this.options.bus.subscribe<Message>(
+    this.subscription = await this.options.bus.subscribe(
       this.options.topic,
       ({ id, data }) => this.received(id, data),
       { deadLetter: false },
@@ -118,11 +118,22 @@ export class EventsBroker implements Broker {
     await this.options.bus.publish(this.options.topic, message);
   }
 
-  /** A message of another replica: applied here as if it happened here. */
-  private async received(id: string, message: Message): Promise<void> {
+  /** A message of another replica: applied here as if it happened here; anything else is dropped. */
+  private async received(id: string, data: unknown): Promise<void> {
+    const message = data as Message | null;
+    if (typeof message !== 'object' || message === null || typeof message.from !== 'string')
+      return this.dropped('a message that is not from a replica');
     if (message.from === this.replica || this.seen.has(id)) return;
     this.seen.add(id);
     if (this.seen.size > SEEN_IDS) this.seen.delete(this.seen.values().next().value!);
+    try {
+      await this.apply(message);
+    } catch (err) {
+      this.dropped(`a malformed message (${err instanceof Error ? err.message : String(err)})`);
+    }
+  }
+
+  private async apply(message: Message): Promise<void> {
     switch (message.kind) {
       case 'pub':
         // the publication gets this replica's next offset
@@ -142,10 +153,14 @@ export class EventsBroker implements Broker {
       case 'absent':
         return this.local.removePresence(message.channel, message.client);
       default:
-        this.options.log?.warn(
-          `dropped an unknown realtime message of kind ${String((message as { kind?: unknown }).kind)}`,
+        this.dropped(
+          `a message of unknown kind ${JSON.stringify((message as { kind?: unknown }).kind)}`,
         );
     }
+  }
+
+  private dropped(what: string): void {
+    this.options.log?.warn(`realtime broker: dropped ${what} on topic ${this.options.topic}`);
   }
 }
 
