@@ -1,10 +1,16 @@
 // Fan-out to 1,000 WebSocket clients: the realtime plugin (Centrifuge JSON protocol)
 // against a bare `ws` server that broadcasts the same JSON, in the same run. Each
-// server runs in its own child process; the clients run in this one.
-// Figures: delivery latency p50/p99 of single publications, and publications/s
-// of a burst delivered to every client. Usage: npm run bench:realtime
+// server runs in its own child process, both at once, each with its own 1,000
+// clients in this process; they are measured in short alternating turns
+// (BENCH_ROUNDS rounds, the order swapped every round), so a change of machine
+// load hits both alike; the ratios are medians of the rounds' ratios.
+// Figures: delivery latency p50/p99 of single publications, publications/s of a
+// burst delivered to every client, and the server's CPU time per publication
+// (user + system, from /proc), which depends least on the machine's load.
+// Usage: npm run bench:realtime
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -14,8 +20,11 @@ import type { HttpHandlers } from '../plugins/http/index.js';
 import { RealtimePlugin, type Realtime } from '../plugins/realtime/index.js';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 1000);
-const SINGLES = Number(process.env.BENCH_SINGLES ?? 100);
-const BURST = Number(process.env.BENCH_BURST ?? 300);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
+/** Single publications per server and round, for latency. */
+const SINGLES = Number(process.env.BENCH_SINGLES ?? 20);
+/** Publications of each server's burst per round, for throughput. */
+const BURST = Number(process.env.BENCH_BURST ?? 100);
 const CHANNEL = 'news';
 const now = () => performance.timeOrigin + performance.now();
 
@@ -69,7 +78,8 @@ async function serveBare(): Promise<void> {
   const server = createServer((req, res) => {
     const count = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('count'));
     void burst((data) => {
-      const frame = Buffer.from(JSON.stringify({ data }));
+      // the bytes the plugin sends for a publication in "news"
+      const frame = Buffer.from(JSON.stringify({ push: { channel: CHANNEL, pub: { data } } }));
       for (const ws of wss.clients) ws.send(frame, { binary: false });
     }, count).then(() => res.end('{"ok":true}'));
   });
@@ -81,20 +91,29 @@ async function serveBare(): Promise<void> {
   console.log(`PORT ${(server.address() as { port: number }).port}`);
 }
 
-interface Result {
-  p50: number;
-  p99: number;
+/** One burst: publications/s delivered to every client, and server CPU ms per publication. */
+interface Burst {
   perSecond: number;
-  rssMb: number;
+  cpuMs: number;
 }
 
-async function measure(kind: 'plugin' | 'bare'): Promise<Result> {
+/** A process's user + system CPU ms and RSS in MB, from /proc. */
+function processFigures(pid: number): { cpuMs: number; rssMb: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
+  const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return { cpuMs: (ticks * 1000) / CLOCK_TICKS, rssMb: Number(rss ?? 0) / 1024 };
+}
+
+const CLOCK_TICKS = 100;
+
+/** A server in its child process with its clients connected (and subscribed). */
+async function serve(kind: 'plugin' | 'bare') {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', fileURLToPath(import.meta.url), 'serve', kind],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
+    { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let out = '';
   const port = await new Promise<number>((resolve) =>
@@ -124,11 +143,10 @@ async function measure(kind: 'plugin' | 'bare'): Promise<Result> {
     }
     ws.on('message', (data: Buffer) => {
       const at = now();
-      const frame = JSON.parse(data.toString()) as {
-        data?: { t: number };
-        push?: { pub?: { data: { t: number } } };
-      };
-      const sent = (frame.data ?? frame.push?.pub?.data)?.t;
+      // the server's ping: answered as a Centrifuge client does, or it disconnects the client
+      if (data.length === 2 && data.toString() === '{}') return void ws.send('{}');
+      const sent = (JSON.parse(data.toString()) as { push?: { pub?: { data: { t: number } } } })
+        .push?.pub?.data.t;
       if (sent === undefined) return;
       latencies.push(at - sent);
       received++;
@@ -147,40 +165,74 @@ async function measure(kind: 'plugin' | 'bare'): Promise<Result> {
     await all;
   };
   await deliver(5); // warm up
-  latencies.length = 0;
-  for (let i = 0; i < SINGLES; i++) await deliver(1);
-  latencies.sort((a, b) => a - b);
-  const p50 = latencies[Math.floor(latencies.length * 0.5)] ?? NaN;
-  const p99 = latencies[Math.floor(latencies.length * 0.99)] ?? NaN;
-  const began = now();
-  await deliver(BURST);
-  const perSecond = BURST / ((now() - began) / 1000);
-  const rssMb =
-    Number(
-      /VmRSS:\s+(\d+)/.exec(
-        await import('node:fs').then((fs) => fs.readFileSync(`/proc/${child.pid}/status`, 'utf8')),
-      )?.[1] ?? 0,
-    ) / 1024;
-  for (const ws of clients) ws.terminate();
-  child.kill();
-  await once(child, 'exit');
-  return { p50, p99, perSecond, rssMb };
+  if (process.env.BENCH_DEBUG) console.error(`${kind}: ${CLIENTS} clients ready`);
+  const singles: number[] = [];
+  return {
+    kind,
+    singles,
+    /** Single publications one after another; their latencies are kept. */
+    async measureLatency(count: number) {
+      for (let i = 0; i < count; i++) {
+        latencies.length = 0;
+        await deliver(1);
+        singles.push(...latencies);
+      }
+    },
+    async measureBurst(count: number): Promise<Burst> {
+      const before = processFigures(child.pid!);
+      const began = now();
+      await deliver(count);
+      const perSecond = count / ((now() - began) / 1000);
+      return { perSecond, cpuMs: (processFigures(child.pid!).cpuMs - before.cpuMs) / count };
+    },
+    rssMb: () => processFigures(child.pid!).rssMb,
+    async close() {
+      for (const ws of clients) ws.terminate();
+      child.kill();
+      await once(child, 'exit');
+    },
+  };
 }
+
+const percentile = (values: number[], p: number) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length * p)] ?? NaN;
+const median = (values: number[]) => percentile(values, 0.5);
 
 if (process.argv[2] === 'serve') {
   if (process.argv[3] === 'plugin') await servePlugin();
   else await serveBare();
 } else {
-  const bare = await measure('bare');
-  const plugin = await measure('plugin');
-  const row = (name: string, r: Result) =>
-    `${name.padEnd(18)} p50 ${r.p50.toFixed(1).padStart(7)} ms   p99 ${r.p99.toFixed(1).padStart(7)} ms   ${r.perSecond.toFixed(0).padStart(6)} publications/s   server RSS ${r.rssMb.toFixed(0)} MB`;
+  const bare = await serve('bare');
+  const plugin = await serve('plugin');
+  const bursts = { bare: [] as Burst[], plugin: [] as Burst[] };
+  for (let round = 0; round < ROUNDS; round++) {
+    const turn = round % 2 === 0 ? [bare, plugin] : [plugin, bare];
+    for (const server of turn) await server.measureLatency(SINGLES);
+    for (const server of turn) bursts[server.kind].push(await server.measureBurst(BURST));
+    if (process.env.BENCH_DEBUG) console.error(`round ${round + 1}: ${JSON.stringify(bursts)}`);
+  }
+  const rss = { bare: bare.rssMb(), plugin: plugin.rssMb() };
+  await bare.close();
+  await plugin.close();
+  const row = (server: typeof bare) => {
+    const b = bursts[server.kind];
+    return `${(server.kind === 'bare' ? 'bare ws broadcast' : 'realtime plugin').padEnd(18)} p50 ${percentile(server.singles, 0.5).toFixed(1).padStart(6)} ms   p99 ${percentile(server.singles, 0.99).toFixed(1).padStart(6)} ms   ${median(
+      b.map((x) => x.perSecond),
+    )
+      .toFixed(0)
+      .padStart(
+        5,
+      )} publications/s   CPU ${median(b.map((x) => x.cpuMs)).toFixed(2)} ms/publication   RSS ${rss[server.kind].toFixed(0)} MB`;
+  };
+  const total = (kind: 'bare' | 'plugin') => bursts[kind].reduce((sum, b) => sum + b.cpuMs, 0);
   console.log(
-    `fan-out to ${CLIENTS} WebSocket clients (${SINGLES} single publications, a burst of ${BURST})`,
+    `fan-out to ${CLIENTS} WebSocket clients, ${ROUNDS} alternating rounds of ${SINGLES} single publications and a burst of ${BURST} each (medians)`,
   );
-  console.log(row('bare ws broadcast', bare));
-  console.log(row('realtime plugin', plugin));
+  console.log(row(bare));
+  console.log(row(plugin));
   console.log(
-    `ratio: throughput ${((plugin.perSecond / bare.perSecond) * 100).toFixed(0)}% of bare (target >= 90%), p99 ${(plugin.p99 / bare.p99).toFixed(2)}x bare (target <= 1.5x)`,
+    `throughput ${(median(bursts.bare.map((b, i) => bursts.plugin[i]!.perSecond / b.perSecond)) * 100).toFixed(0)}% of bare (target >= 90%; rounds ${bursts.bare.map((b, i) => ((bursts.plugin[i]!.perSecond / b.perSecond) * 100).toFixed(0)).join(' ')}), ` +
+      `p99 ${(percentile(plugin.singles, 0.99) / percentile(bare.singles, 0.99)).toFixed(2)}x bare (target <= 1.5x), ` +
+      `server CPU per publication ${(total('plugin') / total('bare')).toFixed(2)}x bare`,
   );
 }

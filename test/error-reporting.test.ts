@@ -4,9 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { Agent, Embed, Flavor, Plug, type InitContext, type Plugin } from '../src/index.js';
 import { testAgent } from '../src/testing/index.js';
+import * as grpc from '@grpc/grpc-js';
+import { LocalFlavor } from '../flavors/local/index.js';
 import { RpcFlavor } from '../flavors/rpc/index.js';
 import type { HttpHandlers } from '../plugins/http/index.js';
 import { ErrorReportingPlugin } from '../plugins/error-reporting/index.js';
+import { GrpcPlugin } from '../plugins/grpc/index.js';
+import { call, codeOf, greeterClient, GreeterService } from './helpers/grpc.js';
 
 interface Envelope {
   header: Record<string, unknown>;
@@ -188,5 +192,71 @@ describe('error reporting', () => {
     await t.stop();
     expect(Date.now() - stopping).toBeLessThan(2_000);
     expect(requestsTook).toBeLessThan(2_000);
+  });
+});
+
+@Flavor()
+class ReportedGrpcFlavor {
+  @Plug() errors = new ErrorReportingPlugin();
+  @Embed() local = new LocalFlavor();
+  @Plug() grpc = new GrpcPlugin();
+  @Plug() greeter = new GreeterService();
+
+  inject(): void {
+    this.errors.deps = { grpc: this.grpc, logs: this.local.logs };
+    this.grpc.deps = { status: this.local.statusCheck };
+    this.greeter.deps = { grpc: this.grpc };
+  }
+}
+
+describe('error reporting of gRPC calls', () => {
+  async function served(dsn: string) {
+    const t = await testAgent(new ReportedGrpcFlavor(), {
+      config: { errors: { dsn }, grpc: { port: 0 } },
+      agent: { name: 'shop', label: 'shop-1.4.2' },
+    });
+    const client = greeterClient(`127.0.0.1:${t.flavor.grpc.address().port}`);
+    onTestFinished(() => client.close());
+    const metadata = new grpc.Metadata();
+    metadata.set('authorization', 'Bearer grpc-secret-token');
+    metadata.set('x-card', '4111-1111');
+    const fail = (how: string) => codeOf(call(client.Fail, client, { how }, { metadata }));
+    return { t, fail };
+  }
+
+  it('reports a handler that throws once: INTERNAL to the client, method and status in the report, no metadata', async () => {
+    const sentry = await sentryServer();
+    const { t, fail } = await served(sentry.dsn);
+    expect(await fail('throw')).toBe(grpc.status.INTERNAL);
+    await sentry.received(1);
+    await t.stop();
+    expect(sentry.events()).toHaveLength(1);
+    const [event] = sentry.events();
+    expect(event).toMatchObject({
+      release: 'shop-1.4.2',
+      tags: { kind: 'grpc', method: '/greeter.Greeter/Fail', status: 'INTERNAL' },
+    });
+    expect(JSON.stringify(event?.exception)).toContain('secret detail of a bug');
+    const raw = sentry.envelopes.map((e) => e.raw).join('\n');
+    for (const secret of ['grpc-secret-token', '4111', 'publickey1234@'])
+      expect(raw).not.toContain(secret);
+  });
+
+  it('reports INTERNAL handed to the callback, a rejection and a thrown undefined; not other codes', async () => {
+    const sentry = await sentryServer();
+    const { t, fail } = await served(sentry.dsn);
+    expect(await fail('status')).toBe(grpc.status.NOT_FOUND);
+    expect(await fail('code')).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(await fail('internal')).toBe(grpc.status.INTERNAL);
+    expect(await fail('reject')).toBe(grpc.status.INTERNAL);
+    expect(await fail('undefined')).toBe(grpc.status.INTERNAL);
+    await sentry.received(3);
+    await t.stop();
+    const events = sentry.events();
+    expect(events).toHaveLength(3);
+    const messages = events.map((e) => JSON.stringify(e.exception)).join('\n');
+    expect(messages).toContain('/greeter.Greeter/Fail failed with INTERNAL: store said no');
+    expect(messages).toContain('rejected with a secret');
+    expect(messages).toMatch(/Fail failed with INTERNAL"/);
   });
 });

@@ -1,17 +1,11 @@
 import { afterAll, expect, it } from 'vitest';
 import { collect, eventsConformance, startBus } from './helpers/events-conformance.js';
-import { shared, suffix } from './helpers/servers.js';
+import { deleteNatsStream, shared, suffix } from './helpers/servers.js';
 
 const prefix = `fk_test_${suffix()}`;
 const url = `nats://${shared.nats.servers}`;
 
-afterAll(async () => {
-  const { connect } = await import('@nats-io/transport-node');
-  const { jetstreamManager } = await import('@nats-io/jetstream');
-  const nc = await connect({ servers: shared.nats.servers });
-  await (await jetstreamManager(nc)).streams.delete(prefix).catch(() => false);
-  await nc.close();
-});
+afterAll(() => deleteNatsStream(prefix));
 
 eventsConformance('NATS JetStream', () => ({ url, prefix }));
 

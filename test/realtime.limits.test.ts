@@ -67,6 +67,13 @@ describe('realtime: hostile frames are refused without harming others', () => {
     expect((await m.closed).code).toBe(3501);
   });
 
+  it('closes a connection that sends no connect command in time with 3502 stale', async () => {
+    const { port, realtime } = await agent({ connectTimeout: 200 });
+    const m = await raw(port);
+    expect(await m.closed).toEqual({ code: 3502, reason: 'stale' });
+    expect(realtime.stats().connections).toBe(0);
+  });
+
   it('closes a connection that sends a frame over the size limit (1009)', async () => {
     const { port } = await agent({ maxMessageSize: 1024 });
     const m = await rawConnected(port);

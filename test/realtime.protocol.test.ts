@@ -39,6 +39,16 @@ describe('realtime: the Centrifuge client speaks to the plugin', () => {
     expect(realtime.stats()).toMatchObject({ connections: 1, subscriptions: 1 });
   });
 
+  it('delivers publications of every frame length intact: short, 16-bit and 64-bit lengths', async () => {
+    const { port, realtime } = await agent();
+    const c = await connected(port, 'alice');
+    const { sub, received } = await subscribed(c, 'chat:sizes');
+    const texts = [1, 125, 126, 65_535, 65_536, 200_000].map((n) => 'é'.repeat(n));
+    for (const text of texts) await realtime.publish('chat:sizes', { text });
+    await until(sub, ['publication'], () => received.length === texts.length);
+    expect(received).toEqual(texts.map((text) => ({ text })));
+  });
+
   it('delivers a client publish to the other subscribers, with the publisher info', async () => {
     const { port } = await agent();
     const alice = await connected(port, 'alice');

@@ -8,6 +8,7 @@ import {
   RealtimeFlavor,
   SECRET,
   subscribed,
+  subscribedOnBoth,
   token,
   until,
 } from './helpers/realtime.js';
@@ -38,10 +39,11 @@ describe('realtime: two replicas share channels through Redis', () => {
   it('fans a publish on one replica out to subscribers of both', async () => {
     const one = await replica();
     const two = await replica();
-    const alice = await connected(one.flavor.rpc.http.address().port, 'alice');
-    const bob = await connected(two.flavor.rpc.http.address().port, 'bob');
-    const a = await subscribed(alice, 'chat:both');
-    const b = await subscribed(bob, 'chat:both');
+    const { a, b } = await subscribedOnBoth(
+      one.flavor.rpc.http.address().port,
+      two.flavor.rpc.http.address().port,
+      'chat:both',
+    );
     await one.flavor.realtime.publish('chat:both', 'from one');
     await b.sub.publish('from bob');
     await until(a.sub, ['publication'], () => a.received.length === 2);

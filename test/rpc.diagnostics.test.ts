@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, Embed, Flavor, Plug, type Plugin } from '../src/index.js';
 import { RpcFlavor } from '../flavors/rpc/index.js';
@@ -32,6 +32,70 @@ class ShopFlavor {
     this.shop.deps = { http: this.rpc.http, search: this.search };
   }
 }
+
+/** Reads the `data` of each Server-Sent Event of `url` in turn. */
+async function events(target: string) {
+  const res = await fetch(target);
+  expect(res.headers.get('content-type')).toBe('text/event-stream');
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  return {
+    async next(): Promise<string> {
+      for (;;) {
+        const end = buffer.indexOf('\n\n');
+        if (end >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const data = block
+            .split('\n')
+            .filter((l) => l.startsWith('data: '))
+            .map((l) => l.slice(6));
+          if (data.length > 0) return data.join('\n');
+          continue;
+        }
+        const { value, done } = await reader.read();
+        if (done) throw new Error('the event stream ended');
+        buffer += value;
+      }
+    },
+    /** Resolves when the server ends the stream. */
+    async ended(): Promise<void> {
+      while (!(await reader.read()).done);
+    },
+    cancel: () => reader.cancel(),
+  };
+}
+
+/** Runs `use` with a page of a headless Chromium, closed after. */
+async function inBrowser(use: (page: Page) => Promise<void>): Promise<void> {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  try {
+    await use(await browser.newPage());
+  } finally {
+    await browser.close();
+  }
+}
+
+describe('diagnostics: the live stream', () => {
+  it('ends when the agent stops, so that the stop does not wait for it', async () => {
+    const app = new ShopFlavor();
+    const agent = new Agent(app, {
+      name: 'shop',
+      env: {},
+      config: { http: { port: 0, drainTimeout: 600_000 } },
+      log: { stream: captureLines().stream },
+    });
+    await agent.start();
+    const stream = await events(
+      `http://127.0.0.1:${app.rpc.http.address().port}/diagnostics/events`,
+    );
+    await stream.next();
+    await Promise.all([agent.stop(), stream.ended()]);
+  });
+});
 
 describe('diagnostics', () => {
   const app = new ShopFlavor();
@@ -77,18 +141,47 @@ describe('diagnostics', () => {
   it('escapes plugin names and errors in the page', async () => {
     const html = await (await fetch(`${url}/diagnostics`)).text();
     expect(html).toContain('<!doctype html>');
-    expect(html).not.toMatch(/<script|https?:\/\/(?!127\.0\.0\.1)/);
+    // only its own inline script, nothing from elsewhere
+    expect(html).not.toMatch(/<script[^>]*src|https?:\/\/(?!127\.0\.0\.1)/);
   });
+
+  it('pushes the page content on its live stream when a plugin changes state', async () => {
+    const stream = await events(`${url}/diagnostics/events`);
+    try {
+      expect(await stream.next()).toMatch(/data-plugin="search"/);
+      app.rpc.local.statusCheck.report('search', 'error', 'search index <lost>');
+      const changed = await stream.next();
+      expect(changed).toMatch(/<tr class="plugin" data-plugin="search">/);
+      expect(changed).toContain('search index &#60;lost&#62;');
+      expect(changed).toMatch(/State: <span[^>]*>degraded|State: <span[^>]*>error/);
+      app.rpc.local.statusCheck.report('search', 'ok');
+      expect(await stream.next()).not.toContain('search index');
+    } finally {
+      await stream.cancel();
+    }
+  });
+
+  browserTest(
+    'refreshes itself in a real browser when a plugin changes state',
+    async () => {
+      await inBrowser(async (page) => {
+        await page.goto(`${url}/diagnostics`);
+        await page.locator('#live', { hasText: 'live' }).waitFor();
+        app.rpc.local.statusCheck.report('search', 'error', 'replica unreachable');
+        const row = page.locator('tr[data-plugin="search"]');
+        await row.filter({ hasText: 'replica unreachable' }).waitFor({ timeout: 10_000 });
+        expect(await row.locator('.state').textContent()).toBe('error');
+        app.rpc.local.statusCheck.report('search', 'ok');
+        await row.filter({ hasNotText: 'replica unreachable' }).waitFor({ timeout: 10_000 });
+      });
+    },
+    60_000,
+  );
 
   browserTest(
     'renders the plugin rows, the timeline and the dependency graph in a real browser',
     async () => {
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-      });
-      try {
-        const page = await browser.newPage();
+      await inBrowser(async (page) => {
         await page.goto(`${url}/diagnostics`);
         const rows = await page
           .locator('tr.plugin')
@@ -104,9 +197,7 @@ describe('diagnostics', () => {
         await page.screenshot({ path: shot, fullPage: true });
         expect(statSync(shot).size).toBeGreaterThan(10_000);
         console.log(`diagnostics screenshot: ${shot}`);
-      } finally {
-        await browser.close();
-      }
+      });
     },
     60_000,
   );

@@ -23,8 +23,47 @@ export function escape(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** The diagnostics page: self-contained HTML with inline CSS and SVG, no scripts, no CDN. */
+/**
+ * The page's own script: it replaces the content with each `content` event of
+ * the live stream (the same HTML, rendered on the server), and reconnects by
+ * itself when the agent restarts.
+ */
+const LIVE_SCRIPT = `<script>
+(function () {
+  if (!window.EventSource) return;
+  var content = document.getElementById('content');
+  var state = document.getElementById('live');
+  var source = new EventSource('diagnostics/events');
+  source.addEventListener('content', function (e) { content.innerHTML = e.data; });
+  source.onopen = function () { state.textContent = 'live'; };
+  source.onerror = function () { state.textContent = 'reconnecting'; };
+})();
+</script>`;
+
+/**
+ * The diagnostics page: self-contained HTML with inline CSS and SVG and no
+ * CDN; a small inline script keeps it up to date from the live stream.
+ */
 export function renderPage(report: DiagnosticsReport): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>${escape(report.agent.name)}: diagnostics</title>
+<style>
+body{font:14px system-ui,sans-serif;margin:24px;color:#212121}
+table{border-collapse:collapse;margin-bottom:24px}td,th{padding:4px 10px;border-bottom:1px solid #e0e0e0;text-align:left}
+.num{text-align:right;font-variant-numeric:tabular-nums}.state{color:#fff;border-radius:3px;padding:1px 6px}
+h2{margin-top:28px}svg text{font:12px system-ui,sans-serif}#live{color:#757575}
+</style></head><body>
+<div id="content">
+${renderContent(report)}
+</div>
+<p><small id="live">static</small></p>
+${LIVE_SCRIPT}
+</body></html>`;
+}
+
+/** What the page shows, and what the live stream sends again on each change. */
+export function renderContent(report: DiagnosticsReport): string {
   const rows = report.plugins
     .map((p) => {
       const state = p.health ?? p.state;
@@ -37,16 +76,7 @@ export function renderPage(report: DiagnosticsReport): string {
   <td>${error ? escape(error) : ''}</td></tr>`;
     })
     .join('\n');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<title>${escape(report.agent.name)}: diagnostics</title>
-<style>
-body{font:14px system-ui,sans-serif;margin:24px;color:#212121}
-table{border-collapse:collapse;margin-bottom:24px}td,th{padding:4px 10px;border-bottom:1px solid #e0e0e0;text-align:left}
-.num{text-align:right;font-variant-numeric:tabular-nums}.state{color:#fff;border-radius:3px;padding:1px 6px}
-h2{margin-top:28px}svg text{font:12px system-ui,sans-serif}
-</style></head><body>
-<h1>${escape(report.agent.name)} <small>${escape(report.agent.label)}</small></h1>
+  return `<h1>${escape(report.agent.name)} <small>${escape(report.agent.label)}</small></h1>
 <p>State: <span class="state" id="agent-state" style="background:${colourOf(report.agent.state)}">${escape(report.agent.state)}</span>
  · ${report.plugins.length} plugins · <a href="diagnostics.json">JSON</a></p>
 <h2>Plugins</h2>
@@ -58,8 +88,7 @@ ${rows}
 ${renderTimeline(report)}
 <h2>Dependencies</h2>
 ${renderGraph(report)}
-${renderTasks(report)}
-</body></html>`;
+${renderTasks(report)}`;
 }
 
 function renderTimeline(report: DiagnosticsReport): string {

@@ -17,6 +17,11 @@ export interface ObservedHttp {
   onRequest(listener: (record: RequestRecord) => void): () => void;
 }
 
+/** What the plugin observes of the gRPC server: calls that failed with INTERNAL. */
+export interface ObservedGrpc {
+  onFailure(listener: (failure: { path: string; error: unknown }) => void): () => void;
+}
+
 /** What the plugin observes of the logs: written lines. */
 export interface ObservedLogs {
   onLine(observer: (line: LogLineEvent) => void): () => void;
@@ -47,7 +52,7 @@ type SentryClient = InstanceType<SentryModule['NodeClient']>;
  */
 export class ErrorReportingPlugin implements Plugin, ErrorReporter {
   static readonly configClass = ErrorReportingConfig;
-  deps: { http?: ObservedHttp; logs?: ObservedLogs } = {};
+  deps: { http?: ObservedHttp; grpc?: ObservedGrpc; logs?: ObservedLogs } = {};
   private client: SentryClient | undefined;
   private scope: SentryScope | undefined;
   private abortAll: (() => void) | undefined;
@@ -123,8 +128,9 @@ export class ErrorReportingPlugin implements Plugin, ErrorReporter {
       }),
       agent.on('fault', ({ error }) => this.report(error, { kind: 'crash' })),
     );
-    const { http, logs } = this.deps;
+    const { http, grpc, logs } = this.deps;
     if (http) this.offs.push(http.onRequest((record) => this.answered(record)));
+    if (grpc) this.offs.push(grpc.onFailure((failure) => this.failedCall(failure)));
     if (logs)
       this.offs.push(
         logs.onLine(({ level, logger, message }) => {
@@ -136,6 +142,23 @@ export class ErrorReportingPlugin implements Plugin, ErrorReporter {
           this.scope?.addBreadcrumb(crumb as { level: 'warning' | 'error' });
         }),
       );
+  }
+
+  /** A gRPC call that failed with INTERNAL: the error, its method and status; never the request or its metadata. */
+  private failedCall({ path, error }: { path: string; error: unknown }): void {
+    const scope = this.scope?.clone();
+    if (!scope || !this.client) return;
+    scope.setTags({ kind: 'grpc', method: path, status: 'INTERNAL' });
+    scope.setFingerprint(['grpc', path, 'INTERNAL']);
+    // a status object handed to the callback may hold metadata: only its details go
+    const details = (error as { details?: unknown } | null | undefined)?.details;
+    scope.captureException(
+      error instanceof Error
+        ? error
+        : new Error(
+            `${path} failed with INTERNAL${typeof details === 'string' ? `: ${details}` : ''}`,
+          ),
+    );
   }
 
   /** A 5xx answer, by route template, method, status and request id: never the request itself. */

@@ -10,11 +10,12 @@ import { importPeer, type InitContext, type Logger, type Plugin } from '../../sr
 import type { Metrics } from '../prometheus/index.js';
 import type { StatusReporter } from '../status-check/index.js';
 import { GrpcConfig } from './config.js';
-import { guardHandlers } from './guard.js';
+import { guardHandlers, type GrpcFailure } from './guard.js';
 import { HEALTH_SCHEMA, HealthService } from './health.js';
 import { observeCalls } from './observe.js';
 
 export { GrpcConfig } from './config.js';
+export type { GrpcFailure } from './guard.js';
 export { HEALTH_SCHEMA, type ServingStatus } from './health.js';
 export { CODE_NAMES } from './observe.js';
 
@@ -71,6 +72,10 @@ export class GrpcPlugin implements Plugin, GrpcServices {
   private readonly interceptors: ServerInterceptor[] = [];
   private readonly definitions: PackageDefinition[] = [];
   private readonly healthOf = new Map<string, string>();
+  private readonly failureListeners = new Set<(failure: GrpcFailure) => void>();
+  private readonly failed = (failure: GrpcFailure): void => {
+    for (const listener of this.failureListeners) listener(failure);
+  };
 
   async init(ctx: InitContext): Promise<void> {
     this.config = ctx.config(GrpcConfig);
@@ -182,7 +187,16 @@ export class GrpcPlugin implements Plugin, GrpcServices {
     const first = Object.values(service)[0];
     const name = first ? /^\/([^/]*)\//.exec(first.path)?.[1] : undefined;
     if (name !== undefined) this.healthOf.set(name, options.health ?? '');
-    this.server!.addService(service, guardHandlers(grpc, service, implementation, this.log!));
+    this.server!.addService(
+      service,
+      guardHandlers(grpc, service, implementation, this.log!, this.failed),
+    );
+  }
+
+  /** Calls `listener` for each call that failed with `INTERNAL` (error reporting); returns a function that stops it. */
+  onFailure(listener: (failure: GrpcFailure) => void): () => void {
+    this.failureListeners.add(listener);
+    return () => this.failureListeners.delete(listener);
   }
 
   addInterceptor(interceptor: ServerInterceptor): void {

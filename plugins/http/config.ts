@@ -45,6 +45,14 @@ export class HttpConfig {
   shutdownDelay = 0;
 
   @Setting({
+    description:
+      'connections waiting to be accepted (capped by net.core.somaxconn); bursts of reconnecting WebSocket clients need more than 511',
+  })
+  @IsInt()
+  @Min(1)
+  backlog = 4096;
+
+  @Setting({
     description: 'ms in-flight requests get to finish when stopping; 0 or Infinity: no limit',
   })
   @IsNumber({ allowInfinity: true, allowNaN: false })

@@ -137,7 +137,7 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
     this.engine = engine;
     for (const route of this.early.splice(0)) engine.route(...route);
     try {
-      await listen(server, this.config.host, this.config.port);
+      await listen(server, this.config);
     } catch (err) {
       await engine.close();
       throw err;
@@ -319,7 +319,7 @@ function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || isLoopback(host);
 }
 
-function listen(server: Server, host: string, port: number): Promise<void> {
+function listen(server: Server, { host, port, backlog }: HttpConfig): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
       server.off('listening', onListening);
@@ -337,6 +337,6 @@ function listen(server: Server, host: string, port: number): Promise<void> {
     };
     server.once('error', onError);
     server.once('listening', onListening);
-    server.listen(port, host);
+    server.listen(port, host, backlog);
   });
 }

@@ -22,7 +22,11 @@ interface Stream {
 export class MemoryBroker implements Broker {
   private handler: BrokerHandler | undefined;
   private readonly streams = new Map<string, Stream>();
-  private readonly presences = new Map<string, Map<string, ClientInfo>>();
+  /** Presence entries by channel and client, each with the time it expires. */
+  private readonly presences = new Map<
+    string,
+    Map<string, { info: ClientInfo; expiresAt: number }>
+  >();
   private readonly subscribed = new Set<string>();
 
   start(handler: BrokerHandler): Promise<void> {
@@ -83,10 +87,10 @@ export class MemoryBroker implements Broker {
     return Promise.resolve(selectHistory(s.publications, s, query));
   }
 
-  addPresence(channel: string, info: ClientInfo): Promise<void> {
+  addPresence(channel: string, info: ClientInfo, ttlMs: number): Promise<void> {
     let entries = this.presences.get(channel);
     if (!entries) this.presences.set(channel, (entries = new Map()));
-    entries.set(info.client, info);
+    entries.set(info.client, { info, expiresAt: Date.now() + ttlMs });
     return Promise.resolve();
   }
 
@@ -98,7 +102,15 @@ export class MemoryBroker implements Broker {
   }
 
   presence(channel: string): Promise<Record<string, ClientInfo>> {
-    return Promise.resolve(Object.fromEntries(this.presences.get(channel) ?? []));
+    const entries = this.presences.get(channel);
+    const now = Date.now();
+    const present: Record<string, ClientInfo> = {};
+    for (const [client, { info, expiresAt }] of entries ?? []) {
+      if (expiresAt > now) present[client] = info;
+      else entries?.delete(client);
+    }
+    if (entries?.size === 0) this.presences.delete(channel);
+    return Promise.resolve(present);
   }
 
   /** The channel's stream, its history dropped once expired. */

@@ -22,6 +22,12 @@ export class RealtimeConfig {
   @IsString()
   redisPrefix = 'flavorkit:realtime';
 
+  @Setting({ description: 'topic of the event bus the replicas share (with the events plugin)' })
+  @Matches(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, {
+    message: 'eventsTopic may hold words of letters, digits, "-" and "_" separated by dots',
+  })
+  eventsTopic = 'realtime';
+
   @Setting({ description: 'HS256 secret connection tokens are signed with', secret: true })
   @IsOptional()
   @IsString()
@@ -81,7 +87,10 @@ export class RealtimeConfig {
   @Min(0)
   drainTimeout = 2_000;
 
-  @Setting({ description: 's a presence entry lives without being refreshed (Redis broker)' })
+  @Setting({
+    description:
+      's a presence entry lives without being refreshed (clients refresh it at each ping)',
+  })
   @IsInt()
   @Min(3)
   presenceTtl = 60;

@@ -11,6 +11,7 @@ import {
   type StreamPosition,
 } from './protocol.js';
 import type { Session } from './session.js';
+import { SharedPush } from './transport.js';
 
 /** Running figures of one replica, read by the metrics. */
 export interface RealtimeStats {
@@ -19,19 +20,6 @@ export interface RealtimeStats {
   messagesIn: number;
   messagesOut: number;
   slowDisconnects: number;
-}
-
-/** One push encoded once, in the form each transport sends it. */
-export class Frames {
-  private ws?: Buffer;
-  private sse?: string;
-
-  constructor(readonly pushJson: string) {}
-
-  for(kind: 'ws' | 'sse'): Buffer | string {
-    if (kind === 'ws') return (this.ws ??= Buffer.from(`{"push":${this.pushJson}}`));
-    return (this.sse ??= `data: ${this.pushJson}\n\n`);
-  }
 }
 
 /** What sessions share: settings, namespaces, broker, token check, and who is where. */
@@ -179,11 +167,11 @@ export class Hub implements BrokerHandler {
   ): void {
     const set = this.channels.get(channel)?.sessions;
     if (!set) return;
-    const frames = new Frames(
+    const push = new SharedPush(
       `{"channel":${JSON.stringify(channel)},"${kind}":${JSON.stringify(body)}}`,
     );
     let sent = 0;
-    for (const session of set) if (session.deliver(channel, frames, publication)) sent++;
+    for (const session of set) if (session.deliver(channel, push, publication)) sent++;
     this.stats.messagesOut += sent;
   }
 

@@ -7,7 +7,9 @@ import type { Metrics } from '../prometheus/index.js';
 import type { StatusReporter } from '../status-check/index.js';
 import { hs256Verifier, type TokenVerifier } from './auth.js';
 import type { Broker, HistoryQuery, HistoryResult } from './broker.js';
+import { EventsBroker } from './broker-events.js';
 import { MemoryBroker } from './broker-memory.js';
+import type { EventBus } from '../events/types.js';
 import { RedisBroker, type RedisClientLike } from './broker-redis.js';
 import { RealtimeConfig } from './config.js';
 import { Hub, type RealtimeStats } from './hub.js';
@@ -31,6 +33,7 @@ export type {
   HistoryResult,
   StreamOptions,
 } from './broker.js';
+export { EventsBroker, type EventsBrokerOptions } from './broker-events.js';
 export { MemoryBroker } from './broker-memory.js';
 export { RedisBroker, type RedisBrokerOptions, type RedisClientLike } from './broker-redis.js';
 export { RealtimeConfig } from './config.js';
@@ -84,6 +87,8 @@ export class RealtimePlugin implements Plugin, Realtime {
     auth?: TokenVerifier;
     /** A connected node-redis client: replicas share fan-out, history and presence through it. */
     redis?: RedisClientLike;
+    /** The event bus (events plugin on NATS or RabbitMQ): replicas share fan-out and presence through it. */
+    events?: EventBus;
   };
   private hub: Hub | undefined;
   private wss?: WebSocketServer;
@@ -191,6 +196,8 @@ export class RealtimePlugin implements Plugin, Realtime {
     if (this.options.broker) return this.options.broker;
     const prefix = config.redisPrefix;
     if (this.deps.redis) return new RedisBroker({ client: this.deps.redis, prefix, log: ctx.log });
+    if (this.deps.events)
+      return new EventsBroker({ bus: this.deps.events, topic: config.eventsTopic, log: ctx.log });
     if (config.broker === 'memory') return new MemoryBroker();
     if (/^rediss?:\/\//.test(config.broker)) {
       const { createClient } = await importPeer(ctx.name, 'redis', () => import('redis'));

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isExpired, type TokenClaims } from './auth.js';
-import type { Frames, Hub } from './hub.js';
+import type { Hub } from './hub.js';
 import { maySubscribe, type Namespace } from './namespaces.js';
 import {
   Disconnects,
@@ -17,7 +17,7 @@ import {
   type SubscribeRequest,
   type SubscribeResult,
 } from './protocol.js';
-import type { Transport } from './transport.js';
+import type { SharedPush, Transport } from './transport.js';
 
 /** A command refused with a reply error; the connection stays. */
 class Refusal extends Error {
@@ -71,7 +71,7 @@ export class Session {
     hub.sessions.add(this);
     hub.stats.connections = hub.sessions.size;
     this.connectTimer = setTimeout(
-      () => this.disconnect(Disconnects.badRequest),
+      () => this.disconnect(Disconnects.stale),
       hub.config.connectTimeout,
     );
     this.connectTimer.unref();
@@ -113,7 +113,7 @@ export class Session {
   }
 
   /** Sends a push of `channel` encoded once for many; false when it was not sent now. */
-  deliver(channel: string, frames: Frames, publication?: Publication): boolean {
+  deliver(channel: string, push: SharedPush, publication?: Publication): boolean {
     const sub = this.subs.get(channel);
     if (!sub || this.state === 'closed') return false;
     if (!sub.live) {
@@ -121,7 +121,8 @@ export class Session {
       if (sub.pending.length > MAX_PENDING) this.dropSlow();
       return false;
     }
-    this.send(frames.for(this.transport.kind));
+    this.transport.sendShared(push);
+    if (this.transport.buffered() > this.hub.config.sendBufferLimit) this.dropSlow();
     return true;
   }
 
@@ -437,11 +438,6 @@ export class Session {
         .addPresence(channel, this.info(), this.presenceTtl())
         .catch((err: unknown) => this.hub.brokerFailed(err));
     }
-  }
-
-  private send(frame: Buffer | string): void {
-    this.transport.sendFrame(frame);
-    if (this.transport.buffered() > this.hub.config.sendBufferLimit) this.dropSlow();
   }
 
   private dropSlow(): void {

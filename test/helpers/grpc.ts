@@ -152,6 +152,8 @@ export class GreeterService implements Plugin {
           switch (call.request.how) {
             case 'status':
               return cb({ code: grpc.status.NOT_FOUND, details: 'no such greeting' });
+            case 'internal':
+              return cb({ code: grpc.status.INTERNAL, details: 'store said no' });
             case 'throw':
               throw new Error('secret detail of a bug');
             case 'undefined':

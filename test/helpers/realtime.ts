@@ -88,6 +88,13 @@ export async function subscribed(
   return { sub, received };
 }
 
+/** Alice connected to the replica on `portOne`, Bob to the one on `portTwo`, both subscribed to `channel`. */
+export async function subscribedOnBoth(portOne: number, portTwo: number, channel: string) {
+  const alice = await connected(portOne, 'alice');
+  const bob = await connected(portTwo, 'bob');
+  return { a: await subscribed(alice, channel), b: await subscribed(bob, channel) };
+}
+
 /** Resolves when `check` holds, checking after each event of `emitter`'s `events`. */
 export function until(
   emitter: {

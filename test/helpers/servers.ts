@@ -37,6 +37,15 @@ export function suffix(): string {
   return Math.random().toString(36).slice(2, 10);
 }
 
+/** Deletes a test's JetStream stream from the shared NATS, if it is there. */
+export async function deleteNatsStream(name: string): Promise<void> {
+  const { connect } = await import('@nats-io/transport-node');
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  const nc = await connect({ servers: shared.nats.servers });
+  await (await jetstreamManager(nc)).streams.delete(name).catch(() => false);
+  await nc.close();
+}
+
 /** A TCP port on 127.0.0.1 that nothing listens on at the moment of the call. */
 export async function freePort(): Promise<number> {
   const server = createServer();
