@@ -1,4 +1,13 @@
-import { IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, Max, Min } from 'class-validator';
+import {
+  IsInt,
+  IsNotEmpty,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+} from 'class-validator';
 import { Setting } from '../../src/index.js';
 
 /** Settings of the `http` plugin. */
@@ -30,6 +39,9 @@ export class HttpConfig {
 
   @Setting({ description: 'largest accepted JSON body, e.g. 100kb, 1mb' })
   @IsString()
+  @Matches(/^\d+(?:\.\d+)? *(?:b|kb|mb|gb|tb|pb)?$/i, {
+    message: 'bodyLimit must be a size like 100kb, 1mb or 2048 (bytes)',
+  })
   bodyLimit = '100kb';
 
   @Setting({ description: 'deepest nesting of objects and arrays accepted in a JSON body' })
@@ -45,6 +57,10 @@ export class HttpConfig {
   @IsString()
   @IsNotEmpty({
     message: 'adminToken is empty: set a token, or leave it unset for loopback-only admin routes',
+  })
+  // a client cannot send these in a header: the token would match no request
+  @Matches(/^(?:\S(?:[^\r\n]*\S)?)?$/, {
+    message: 'adminToken starts or ends with white space or holds a line break: remove them',
   })
   adminToken?: string | undefined;
 }
