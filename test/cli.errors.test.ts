@@ -35,4 +35,16 @@ describe('the flavorkit command answers bad input with one clear line', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).not.toMatch(/\n|\(\S+:\d+:\d+\)/);
   });
+
+  it('names an unknown flag of plugin check as a flag, not as a folder', async () => {
+    const { code, lines } = await answer(['plugin', 'check', '--frobnicate']);
+    expect(code).toBe(2);
+    expect(lines).toEqual([expect.stringContaining("Unknown option '--frobnicate'")]);
+  });
+
+  it('refuses plugin check of two folders instead of checking only the first', async () => {
+    const { code, lines } = await answer(['plugin', 'check', bad, dir]);
+    expect(code).toBe(2);
+    expect(lines).toEqual([expect.stringContaining('takes one folder')]);
+  });
 });

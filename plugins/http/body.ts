@@ -1,10 +1,22 @@
 import express, { type RequestHandler } from 'express';
 
-/** A JSON body parser with a size limit in bytes and a limit on how deep objects and arrays nest. */
+/**
+ * A JSON body parser with a size limit in bytes and a limit on how deep objects
+ * and arrays nest. Only UTF-8 is taken (RFC 8259): the nesting is counted on the
+ * bytes, which in UTF-16 can hide a bracket inside what looks like a string.
+ */
 export function jsonBody(limit: number, depth: number): RequestHandler {
   return express.json({
     limit,
-    verify: (_req, _res, buf) => checkDepth(buf, depth),
+    verify: (_req, _res, buf, encoding) => {
+      if (encoding !== 'utf-8') {
+        throw Object.assign(new Error(`charset ${encoding} is not taken: send UTF-8 JSON`), {
+          status: 415,
+          type: 'charset.unsupported',
+        });
+      }
+      checkDepth(buf, depth);
+    },
   });
 }
 

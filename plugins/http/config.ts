@@ -78,5 +78,9 @@ export class HttpConfig {
   @IsNotEmpty({
     message: 'adminToken is empty: set a token, or leave it unset for loopback-only admin routes',
   })
+  // a client cannot send these in a header: the token would match no request
+  @Matches(/^(?:\S(?:[^\r\n]*\S)?)?$/, {
+    message: 'adminToken starts or ends with white space or holds a line break: remove them',
+  })
   adminToken?: string | undefined;
 }

@@ -23,11 +23,28 @@ export function withMount(prefix: string, router: Router): RequestHandler & { ro
 /** The label of a route outside any router, kept on express's route object once made. */
 const LABEL = Symbol('flavorkit.label');
 
-/** The matched route template, lower case (express matches paths case-insensitively), or `<unmatched>`. */
+/**
+ * The matched route template, lower case (express matches paths
+ * case-insensitively), or `<unmatched>`. A route declared with a regular
+ * expression or a list of paths is labelled as declared (`/^\/re\/\d+$/`,
+ * `/a/:x,/b/:x`): the label still comes from code, never from the URL.
+ */
 export function routeLabel(req: Request): string {
   const route = req.route as { path?: unknown; [LABEL]?: string } | undefined;
-  if (!route || typeof route.path !== 'string') return UNMATCHED;
+  if (!route) return UNMATCHED;
   const base = (req as Mounted)[MOUNT];
-  if (base === undefined) return (route[LABEL] ??= route.path.toLowerCase());
-  return (base && route.path === '/' ? base : base + route.path).toLowerCase();
+  if (base === undefined && route[LABEL] !== undefined) return route[LABEL];
+  const path = declared(route.path);
+  if (path === undefined) return UNMATCHED;
+  if (base === undefined) return (route[LABEL] = path.toLowerCase());
+  return (base && path === '/' ? base : base + path).toLowerCase();
+}
+
+/** A route's path as declared: a string, a regular expression, or a list of them. */
+function declared(path: unknown): string | undefined {
+  if (typeof path === 'string') return path;
+  if (path instanceof RegExp) return String(path);
+  if (!Array.isArray(path) || path.length === 0) return undefined;
+  const parts = path.map(declared);
+  return parts.every((p) => p !== undefined) ? parts.join(',') : undefined;
 }

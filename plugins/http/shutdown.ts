@@ -11,10 +11,10 @@ export interface ShutdownLimits {
 }
 
 /**
- * How long a connection whose last answer went out during the drain may sit
- * without a request before it is closed: a request the client sent right after
- * that answer is still answered (with `Connection: close`) instead of meeting a
- * closed socket.
+ * How long a connection may sit without a request once the drain began (or
+ * once its last answer went out during the drain) before it is closed: a
+ * request the client had already sent is still answered (with
+ * `Connection: close`) instead of meeting a closed socket.
  */
 const IDLE_GRACE_MS = 100;
 
@@ -28,11 +28,10 @@ interface Connection {
  * Stops a node:http server the way a load balancer expects. It follows every
  * connection of the server and the requests in flight on each from the moment
  * it is made (before `listen`). `stop()` serves on for `delayMs`, then stops
- * accepting, closes the connections with no request in flight, answers the
- * last request still open or arriving on each connection with
- * `Connection: close`, closes each connection once its last answer is out
- * (after a short grace, so a request already on its way is answered), and cuts
- * what is left after `drainMs`. It knows nothing of the framework that answers
+ * accepting, answers the last request still open or arriving on each
+ * connection with `Connection: close`, closes each connection once it has no
+ * request in flight (after a short grace, so a request already on its way is
+ * answered), and cuts what is left after `drainMs`. It knows nothing of the framework that answers
  * the requests.
  */
 export class GracefulShutdown {
@@ -69,7 +68,7 @@ export class GracefulShutdown {
       NetServer.prototype.close.call(this.server, () => resolve()),
     );
     for (const [socket, connection] of this.open) {
-      if (connection.responses.size === 0) closeWhenIdle(socket, connection, 0);
+      if (connection.responses.size === 0) closeWhenIdle(socket, connection);
       else this.askToClose(connection.responses);
     }
     let cut = 0;
@@ -123,7 +122,7 @@ export class GracefulShutdown {
     const done = (): void => {
       connection.responses.delete(res);
       if (this.draining && connection.responses.size === 0) {
-        closeWhenIdle(req.socket, connection, IDLE_GRACE_MS);
+        closeWhenIdle(req.socket, connection);
       }
     };
     res.once('finish', done);
@@ -132,13 +131,12 @@ export class GracefulShutdown {
 }
 
 /**
- * Closes a connection with no request in flight, after `graceMs` unless a request
+ * Closes a connection with no request in flight, after `IDLE_GRACE_MS` unless a request
  * comes. One that Node no longer parses HTTP on was upgraded (WebSocket): it
  * belongs to whoever upgraded it, and is cut only at the drain limit.
  */
-function closeWhenIdle(socket: Socket, connection: Connection, graceMs: number): void {
+function closeWhenIdle(socket: Socket, connection: Connection): void {
   if ((socket as Socket & { parser?: unknown }).parser === null) return;
   clearTimeout(connection.idle);
-  if (graceMs === 0) socket.destroy();
-  else connection.idle = setTimeout(() => socket.destroy(), graceMs);
+  connection.idle = setTimeout(() => socket.destroy(), IDLE_GRACE_MS);
 }

@@ -80,9 +80,14 @@ async function hash(args: string[]): Promise<number> {
 }
 
 async function check(args: string[]): Promise<number> {
-  const dir = args[0];
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  const dir = positionals[0];
   if (!dir) {
     console.error(USAGE);
+    return 2;
+  }
+  if (positionals.length > 1) {
+    console.error('flavorkit: plugin check takes one folder; run it once per folder');
     return 2;
   }
   try {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { FORBIDDEN_KEYS, forbiddenKey, readConfigFile } from './file.js';
 import { envName } from './names.js';
@@ -55,8 +55,9 @@ export function loadConfig<T extends object>(cls: ConfigClass<T>, sources: Confi
     }
   };
 
-  if (sources.dir && !existsSync(sources.dir)) {
-    issue('*', `config directory ${sources.dir}`, 'does not exist; create it or unset it');
+  const dirProblem = sources.dir ? directoryProblem(sources.dir) : undefined;
+  if (sources.dir && dirProblem) {
+    issue('*', `config directory ${sources.dir}`, dirProblem);
   } else if (sources.dir) {
     try {
       const file = readConfigFile(sources.dir, sources.plugin);
@@ -104,4 +105,17 @@ function hint(key: string, names: string[]): string {
   const lower = key.toLowerCase().replace(/[-_]/g, '');
   const near = names.find((n) => n.toLowerCase() === lower);
   return near ? ` (did you mean "${near}"?)` : ` (settings: ${names.join(', ')})`;
+}
+
+/** Why `dir` cannot be the config directory, or undefined when it can. */
+function directoryProblem(dir: string): string | undefined {
+  try {
+    const found = statSync(dir, { throwIfNoEntry: false });
+    if (!found) return 'does not exist; create it or unset it';
+    return found.isDirectory()
+      ? undefined
+      : 'is not a directory; name the directory that holds the files';
+  } catch (err) {
+    return `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`;
+  }
 }

@@ -70,6 +70,8 @@ export class PluginLoader {
   private readonly slots = new Map<string, Slot>();
   private order: string[] = [];
   private watcher?: FolderWatch | undefined;
+  /** Set by `close()`: watch mode no longer starts (a first load may end after the close). */
+  private closed = false;
   /** Serialises operations: one load, unload, reload or sync at a time. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -152,9 +154,11 @@ export class PluginLoader {
 
   /**
    * Watches the directory; after `debounce` ms of quiet, loads, upgrades and
-   * unloads what changed, reading only the folders that changed.
+   * unloads what changed, reading only the folders that changed. Does nothing
+   * once the loader is closed.
    */
   watch(): void {
+    if (this.closed) return;
     const failed = (err: unknown) => this.events.emit('watchFailed', { error: toError(err) });
     this.watcher ??= new FolderWatch(
       this.options.dir,
@@ -164,8 +168,9 @@ export class PluginLoader {
     );
   }
 
-  /** Stops watching; waits for an operation in progress. */
+  /** Stops watching for good; waits for an operation in progress. */
   async close(): Promise<void> {
+    this.closed = true;
     this.watcher?.close();
     this.watcher = undefined;
     await this.queue.catch(() => undefined);
