@@ -19,12 +19,19 @@ export interface Runnable {
 const EXIT_GRACE_MS = 500;
 
 /**
+ * How long the process may go on after a stop that a signal asked for: code
+ * after `run()` gets this long, then a timer or socket a plugin forgot cannot
+ * keep a process that was told to end alive.
+ */
+const SIGNAL_EXIT_GRACE_MS = 2000;
+
+/**
  * Owns the process for an agent: starts, waits for one of `signals`, stops.
  * The exit code is 1 when the start or the stop failed, or when an unhandled
  * rejection or uncaught exception (logged, then answered with a graceful stop)
  * happened; after a failure the process ends even if something still holds it
- * open. A signal during the start stops it; a second signal while stopping
- * exits at once.
+ * open, and after a stop asked for by a signal it ends at most 2 s later. A
+ * signal during the start stops it; a second signal while stopping exits at once.
  */
 export async function runUntilSignal(target: Runnable, signals: NodeJS.Signals[]): Promise<void> {
   let signalled: (() => void) | undefined;
@@ -78,6 +85,8 @@ export async function runUntilSignal(target: Runnable, signals: NodeJS.Signals[]
     if (failed) {
       process.exitCode = 1;
       setTimer(EXIT_GRACE_MS, () => process.exit(1), true);
+    } else if (received > 0) {
+      setTimer(SIGNAL_EXIT_GRACE_MS, () => process.exit(), true);
     }
   }
 }

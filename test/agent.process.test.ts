@@ -24,6 +24,15 @@ describe('agent.run() in a real process', () => {
     expect(code).toBe(0);
   });
 
+  it('exits 0 soon after a signal even when a plugin left a timer running', async () => {
+    const child = runTs(fixture, ['leak-timer']);
+    await child.waitFor('ready');
+    child.proc.kill('SIGTERM');
+    const { code } = await child.exited;
+    expect(child.output()).toContain('run returned 0');
+    expect(code).toBe(0);
+  });
+
   it('exits 1 when the start fails, with the plugin named', async () => {
     const child = runTs(fixture, ['fail-start']);
     const { code } = await child.exited;
