@@ -98,7 +98,7 @@ async function viaPlugin(label: string, config: Record<string, unknown>): Promis
     config: { events: { prefetch: PREFETCH, ...config } },
     env: {},
     log: { level: 'error' },
-  } as ConstructorParameters<typeof Agent>[1]);
+  });
   await agent.start();
   const c = counter();
   await events.subscribe<number>('bench.msgs', (e) => c.seen(e.data), {

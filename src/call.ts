@@ -32,6 +32,8 @@ export class Calls {
   invoke(entry: Entry, phase: Phase, budget: Budget): Step {
     if (phase === 'init') this.setState(entry, 'starting');
     else if (phase === 'beforeClose') this.setState(entry, 'stopping');
+    // called below with the plugin as `this`
+    // eslint-disable-next-line @typescript-eslint/unbound-method
     const method = entry.plugin[phase];
     if (!method) return this.completed(entry, phase);
     if (budget.remaining() <= 0) checkBudget(limitsOf(entry, phase, budget));

@@ -22,7 +22,7 @@ export interface ErrorDetails {
   plugin?: string | undefined;
   phase?: Phase | undefined;
   advice: string;
-  cause?: unknown | undefined;
+  cause?: unknown;
 }
 
 /** Base class of flavorkit's errors: a stable `code`, the plugin and phase, and advice. */
@@ -221,7 +221,7 @@ export function toError(err: unknown): Error {
 function describeThrown(value: unknown): string {
   if (value === undefined || value === null) return `${String(value)} was thrown, not an Error`;
   if (typeof value === 'string') return value || 'an empty string was thrown, not an Error';
-  if (typeof value !== 'object') return String(value as number | boolean | bigint | symbol);
+  if (typeof value !== 'object') return String(value);
   let json: string | undefined;
   try {
     json = JSON.stringify(value);

@@ -87,7 +87,7 @@ export function flatten(
 ): Array<{ path: string }> {
   const found = new Found(make);
   if (Array.isArray(root)) {
-    root.forEach((item, i) => {
+    root.forEach((item: Plugin | NamedPlugin, i) => {
       const { name, path, plugin, options } = fromListItem(item, `[${i}]`);
       found.add(name, path, plugin, options);
     });

@@ -41,7 +41,11 @@ export function isFlavor(value: unknown): value is object {
   if (typeof value !== 'object' || value === null) return false;
   // own-property checks up the chain: a plain read of the mark misses an inline
   // cache for every flavor class, which costs microseconds per flavor
-  for (let proto = Object.getPrototypeOf(value); proto; proto = Object.getPrototypeOf(proto)) {
+  for (
+    let proto: object | null = Object.getPrototypeOf(value) as object | null;
+    proto;
+    proto = Object.getPrototypeOf(proto) as object | null
+  ) {
     if (Object.hasOwn(proto, FLAVOR)) return true;
   }
   return false;

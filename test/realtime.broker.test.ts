@@ -7,7 +7,6 @@ import {
   type BrokerHandler,
   type ClientInfo,
   type Publication,
-  type RedisClientLike,
 } from '../plugins/realtime/index.js';
 import { shared, suffix } from './helpers/servers.js';
 
@@ -45,7 +44,7 @@ const backends: Array<[string, () => Broker]> = [
     'redis',
     () =>
       new RedisBroker({
-        client: createClient({ url: shared.redis.url }) as unknown as RedisClientLike,
+        client: createClient({ url: shared.redis.url }),
         prefix: `${prefix}:${suffix()}`,
         owned: true,
       }),

@@ -19,7 +19,7 @@ type TransportFactory = ConstructorParameters<
 export function abortableTransport(
   kit: TransportKit,
   timeoutMs: number,
-): { transport: TransportFactory; abortAll(): void } {
+): { transport: TransportFactory; abortAll: () => void } {
   const inflight = new Set<ClientRequest>();
   const transport: TransportFactory = (options) =>
     kit.createTransport(

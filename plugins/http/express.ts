@@ -168,7 +168,7 @@ class ExpressRequest implements RouteRequest {
     return this.raw.headers;
   }
   get body(): unknown {
-    return this.raw.body;
+    return this.raw.body as unknown;
   }
 }
 

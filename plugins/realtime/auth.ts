@@ -35,7 +35,7 @@ export async function hs256Verifier(secret: string): Promise<TokenVerifier> {
   return {
     async verify(token) {
       const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'] });
-      return payload as TokenClaims;
+      return payload;
     },
   };
 }

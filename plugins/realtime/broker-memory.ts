@@ -89,7 +89,11 @@ export class MemoryBroker implements Broker {
 
   addPresence(channel: string, info: ClientInfo, ttlMs: number): Promise<void> {
     let entries = this.presences.get(channel);
-    if (!entries) this.presences.set(channel, (entries = new Map()));
+    if (!entries)
+      this.presences.set(
+        channel,
+        (entries = new Map<string, { info: ClientInfo; expiresAt: number }>()),
+      );
     entries.set(info.client, { info, expiresAt: Date.now() + ttlMs });
     return Promise.resolve();
   }
