@@ -30,7 +30,10 @@ async function startWithHealth(target: KvTarget) {
     {
       name: 'kvhealth',
       env: {},
-      config: { kv: { ...target.settings(), healthInterval: 100, requestTimeout: 500 } },
+      // the first connection of a loaded machine may take longer than the 500 ms calls get
+      config: {
+        kv: { ...target.settings(), healthInterval: 100, requestTimeout: 500, waitForServer: true },
+      },
       log: { level: 'error' },
     },
   );
