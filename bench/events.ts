@@ -55,9 +55,11 @@ function summary(label: string, ms: number, latencies: number[]): Result {
 
 /** Publishes N messages in batches and waits until the handler has seen them all. */
 async function drive(
+  label: string,
   publish: (sentAt: number) => Promise<unknown>,
   handled: { count: number; done: Promise<void> },
 ): Promise<number> {
+  const start = Date.now();
   const began = performance.now();
   for (let sent = 0; sent < N; sent += BATCH) {
     await Promise.all(
@@ -70,7 +72,7 @@ async function drive(
   const ms = performance.now() - began;
   if (process.env.BENCH_TRACE)
     console.log(
-      `published in ${published.toFixed(0)} ms, ${behind} not handled then, all in ${ms.toFixed(0)} ms`,
+      `${label}: published in ${published.toFixed(0)} ms, ${behind} not handled then, all in ${ms.toFixed(0)} ms (${start}-${Date.now()})`,
     );
   return ms;
 }
@@ -105,7 +107,7 @@ async function viaPlugin(label: string, config: Record<string, unknown>): Promis
     group: 'bench',
     concurrency: CONCURRENCY,
   });
-  const ms = await drive((t) => events.publish('bench.msgs', t), c.state);
+  const ms = await drive(label, (t) => events.publish('bench.msgs', t), c.state);
   const latencies = await oneByOne(
     (t) => events.publish('bench.one', t),
     (seen) => events.subscribe<number>('bench.one', (e) => seen(e.data), { group: 'bench' }),
@@ -135,6 +137,7 @@ async function rawNats(prefix: string): Promise<Result> {
     },
   });
   const ms = await drive(
+    'NATS, raw client',
     (t) => js.publish(`${prefix}.msgs`, JSON.stringify(t), { msgID: randomUUID() }),
     c.state,
   );

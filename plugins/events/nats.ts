@@ -1,16 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type {
-  Consumer as JsConsumer,
   JetStreamClient,
   JetStreamManager,
-  ConsumeCallback,
-  ConsumerMessages,
-  FetchOptions,
   JetStreamPublishOptions,
-  JsMsg,
 } from '@nats-io/jetstream';
-import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
+import type { Msg, MsgHdrs, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { messageOf } from '../../src/index.js';
 import { keyedLanes, laneOf } from './partition.js';
 import type { Consumer, Delivery, Envelope, HealthListener, Transport } from './transport.js';
@@ -47,6 +41,12 @@ const KEY = 'Fk-Key';
 const PULL_EXPIRES = 1_000;
 /** Messages asked for at once from a keyed partition, which hands out one at a time. */
 const KEYED_BUFFER = 16;
+/** In a pull request's end status: how many of the messages it asked for it did not get. */
+const PENDING_MESSAGES = 'Nats-Pending-Messages';
+const encoder = new TextEncoder();
+const ACK = encoder.encode('+ACK');
+const NAK = encoder.encode('-NAK');
+const WORKING = encoder.encode('+WPI');
 
 /** Names of headers the backend uses itself; never passed on to handlers. */
 const reserved = (name: string) => name.startsWith('Nats-') || name === KEY;
@@ -126,14 +126,17 @@ export class NatsTransport implements Transport {
         ? [{ name: `private-${randomUUID()}`, lane: '*', topic, durable: false, keyed: false }]
         : this.groupConsumers(topic, group);
     await Promise.all(specs.map((spec) => this.ensureConsumer(spec)));
-    const pullers = await Promise.all(
-      specs.map(async (spec) => {
-        const consumer = await this.js.consumers.get(this.options.prefix, spec.name);
-        const buffer = spec.keyed ? KEYED_BUFFER : prefetch;
-        return new Puller(consumer, buffer, this.options.ackWait, (m, puller) =>
-          deliver(new NatsDelivery(topic, m, puller, this.outbox)),
-        );
-      }),
+    const pullers = specs.map(
+      (spec) =>
+        new Puller(
+          this.nc,
+          this.lib.core,
+          this.options.prefix,
+          spec.name,
+          spec.keyed ? KEYED_BUFFER : prefetch,
+          this.options.ackWait,
+          (m, puller) => deliver(new NatsDelivery(topic, m, puller, this.outbox)),
+        ),
     );
     return {
       stop: async () => {
@@ -256,18 +259,21 @@ class NatsDelivery implements Delivery {
 
   constructor(
     readonly topic: string,
-    private readonly m: JsMsg,
+    private readonly m: Msg,
     private readonly puller: Puller,
     private readonly outbox: Outbox,
   ) {
     const h = m.headers;
     const msgId = h?.get(MSG_ID) ?? '';
+    // the reply subject: $JS.ACK.[<domain>.<account>.]<stream>.<consumer>.<count>.<stream seq>...
+    const info = m.reply!.split('.');
+    const at = info.length === 9 ? 4 : 6;
     this.id =
-      (msgId.startsWith(`${topic}:`) ? msgId.slice(topic.length + 1) : msgId) || String(m.seq);
+      (msgId.startsWith(`${topic}:`) ? msgId.slice(topic.length + 1) : msgId) || info[at + 1]!;
     this.key = h?.get(KEY) || undefined;
     this.body = m.data;
     // the server's count: a message handed out again after a stop or a crash goes on counting
-    this.deliveries = m.info.deliveryCount;
+    this.deliveries = Number(info[at]);
   }
 
   get headers(): Record<string, string> {
@@ -283,7 +289,7 @@ class NatsDelivery implements Delivery {
   }
 
   touch(): void {
-    safely(() => this.m.working());
+    safely(() => this.m.respond(WORKING));
   }
 
   private settle(ack: boolean): void {
@@ -300,10 +306,10 @@ class NatsDelivery implements Delivery {
  * socket for each would cost more than the handling itself.
  */
 class Outbox {
-  private messages: JsMsg[] = [];
+  private messages: Msg[] = [];
   private acks: boolean[] = [];
 
-  add(m: JsMsg, ack: boolean): void {
+  add(m: Msg, ack: boolean): void {
     if (this.messages.push(m) === 1) setImmediate(() => this.flush());
     this.acks.push(ack);
   }
@@ -315,7 +321,7 @@ class Outbox {
     this.acks = [];
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i]!;
-      safely(() => (acks[i] ? m.ack() : m.nak()));
+      safely(() => m.respond(acks[i] ? ACK : NAK));
     }
   }
 }
@@ -336,119 +342,120 @@ function safely(action: () => void): void {
 }
 
 /**
- * Keeps up to `buffer` messages pulled and unsettled: asks for more once a quarter of
- * the buffer is free, without waiting for earlier pulls to end, so messages
- * keep flowing while handlers run. Every half `ackWait` it tells the server
- * that the unsettled ones are still being worked on: a message waiting in
- * memory or handled for long is not handed out a second time meanwhile.
+ * Keeps up to `buffer` messages pulled and unsettled, on one inbox
+ * subscription for the puller's life: asks the server for more (a pull
+ * request on the inbox) once a quarter of the buffer is free, without waiting
+ * for earlier requests to end, so messages keep flowing while handlers run.
+ * Each request lives `PULL_EXPIRES` on the server; what it did not get is
+ * reported back in its end status, which keeps the count of messages asked
+ * for exact. Every half `ackWait` it tells the server that the unsettled ones
+ * are still being worked on: a message waiting in memory or handled for long
+ * is not handed out a second time meanwhile.
  */
 class Puller {
-  private readonly held = new Set<JsMsg>();
-  private readonly pulls = new Set<ConsumerMessages>();
-  /** Arrived while stopping: returned once every pull has run out. */
-  private readonly late: JsMsg[] = [];
+  private readonly held = new Set<Msg>();
+  /** Arrived while stopping: returned once no request of ours is left on the server. */
+  private readonly late: Msg[] = [];
+  private readonly sub: Subscription;
+  private readonly inbox: string;
+  private readonly next: string;
   private readonly heartbeat: NodeJS.Timeout;
+  private readonly watchdog: NodeJS.Timeout;
   /** Messages asked for that have not arrived yet. */
   private asked = 0;
+  private lastAsk = 0;
   private stopped = false;
   private pausing = false;
   private ended?: () => void;
 
   constructor(
-    private readonly consumer: JsConsumer,
+    private readonly nc: NatsConnection,
+    core: NatsCore,
+    stream: string,
+    consumer: string,
     private readonly buffer: number,
     ackWait: number,
-    private readonly deliver: (m: JsMsg, puller: Puller) => void,
+    private readonly deliver: (m: Msg, puller: Puller) => void,
   ) {
+    this.inbox = core.createInbox();
+    this.next = `$JS.API.CONSUMER.MSG.NEXT.${stream}.${consumer}`;
+    this.sub = nc.subscribe(this.inbox, {
+      callback: (err, m) => {
+        if (!err) this.arrived(m);
+      },
+    });
     this.heartbeat = setInterval(() => {
-      for (const m of this.held) safely(() => m.working());
+      for (const m of this.held) safely(() => m.respond(WORKING));
     }, ackWait / 2);
     this.heartbeat.unref();
+    // an end status lost with the connection: every request has run out by now
+    this.watchdog = setInterval(() => {
+      if (this.asked > 0 && Date.now() - this.lastAsk > 2 * PULL_EXPIRES) this.answered(this.asked);
+    }, PULL_EXPIRES);
+    this.watchdog.unref();
     this.refill();
   }
 
-  /**
-   * Stops pulling; resolves once the pulls under way have run out (within
-   * `PULL_EXPIRES`), or, when the server does not answer, after twice that.
-   */
+  /** Stops asking; resolves once no request of ours is left on the server. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.asked === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await new Promise<void>((resolve) => {
-      this.ended = resolve;
-      timer = setTimeout(resolve, 2 * PULL_EXPIRES);
-    });
-    clearTimeout(timer);
-    if (this.asked === 0) return;
-    // the server is away: drop the pulls; what they held comes back after ackWait
-    for (const pull of this.pulls) void pull.close().catch(() => undefined);
-    this.returnLate();
+    if (this.asked > 0) await new Promise<void>((resolve) => (this.ended = resolve));
   }
 
-  private returnLate(): void {
-    for (const m of this.late.splice(0)) safely(() => m.nak());
-  }
-
-  /** Every message handed out is settled: no more heartbeats. */
+  /** Every message handed out is settled: no more heartbeats, no more inbox. */
   close(): void {
     clearInterval(this.heartbeat);
+    clearInterval(this.watchdog);
+    safely(() => this.sub.unsubscribe());
   }
 
   /** A message this puller handed out was settled. */
-  settled(m: JsMsg): void {
+  settled(m: Msg): void {
     if (this.held.delete(m)) this.refill();
   }
 
-  private refill(): void {
-    if (this.stopped || this.pausing) return;
-    const room = this.buffer - this.held.size - this.asked;
-    if (room >= Math.max(1, this.buffer / 4)) void this.pull(room);
-  }
-
-  private async pull(count: number): Promise<void> {
-    this.asked += count;
-    let arrived = 0;
-    let failed = false;
-    let pull: ConsumerMessages | undefined;
-    // a callback, not the iterator: each message is handed on as it is read from the socket
-    const options: FetchOptions & ConsumeCallback = {
-      max_messages: count,
-      expires: PULL_EXPIRES,
-      callback: (m) => {
-        arrived++;
-        this.asked--;
-        if (this.stopped) this.late.push(m);
-        else {
-          this.held.add(m);
-          this.deliver(m, this);
-        }
-      },
-    };
-    try {
-      pull = await this.consumer.fetch(options);
-      this.pulls.add(pull);
-      const err = await pull.closed();
-      if (err) failed = true;
-    } catch {
-      // the server is away: the connection's health says so; try again shortly
-      failed = true;
-    } finally {
-      this.asked -= count - arrived;
-      if (pull) this.pulls.delete(pull);
-    }
-    if (this.stopped) {
-      if (this.asked > 0) return;
-      // back to the server for another subscriber, now that no request of ours is left
-      this.returnLate();
-      this.ended?.();
+  private arrived(m: Msg): void {
+    if (!m.reply) {
+      // a request's end: how many it did not get, or a refusal
+      if (m.headers?.code !== 408) this.pause();
+      this.answered(Number(m.headers?.get(PENDING_MESSAGES) || 0));
       return;
     }
-    if (failed) {
-      this.pausing = true;
-      await sleep(250);
-      this.pausing = false;
+    this.asked = Math.max(0, this.asked - 1);
+    if (this.stopped) {
+      this.late.push(m);
+      this.answered(0);
+      return;
     }
-    this.refill();
+    this.held.add(m);
+    this.deliver(m, this);
+  }
+
+  /** `count` messages asked for will not come (any more). */
+  private answered(count: number): void {
+    this.asked = Math.max(0, this.asked - count);
+    if (!this.stopped) return this.refill();
+    if (this.asked > 0) return;
+    // back to the server for another subscriber, now that no request of ours is left
+    for (const m of this.late.splice(0)) safely(() => m.respond(NAK));
+    this.ended?.();
+  }
+
+  private pause(): void {
+    this.pausing = true;
+    setTimeout(() => {
+      this.pausing = false;
+      this.refill();
+    }, 250).unref();
+  }
+
+  private refill(): void {
+    if (this.stopped || this.pausing || this.nc.isClosed()) return;
+    const room = this.buffer - this.held.size - this.asked;
+    if (room < Math.max(1, this.buffer / 4)) return;
+    this.asked += room;
+    this.lastAsk = Date.now();
+    const request = JSON.stringify({ batch: room, expires: PULL_EXPIRES * 1_000_000 });
+    safely(() => this.nc.publish(this.next, request, { reply: this.inbox }));
   }
 }
