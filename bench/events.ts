@@ -13,7 +13,7 @@ import { EventsPlugin } from '../plugins/events/index.js';
 
 const N = Number(process.env.BENCH_MESSAGES ?? 20_000);
 const BATCH = 500;
-const PREFETCH = 256;
+const PREFETCH = Number(process.env.BENCH_PREFETCH ?? 256);
 const CONCURRENCY = 64;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const LATENCY_SAMPLES = 2_000;

@@ -20,7 +20,7 @@ import {
   type RouteRequest,
   WITH_BODY,
 } from './neutral.js';
-import { routeLabel, withMount } from './route.js';
+import { nestMounts, routeLabel, withMount } from './route.js';
 
 type Verb = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -101,7 +101,7 @@ export class ExpressEngine implements Engine {
       router[method] = ((path: string, ...h: RequestHandler[]) =>
         add(path, this.parseBody, ...h)) as (typeof router)[typeof method];
     }
-    this.app.use(prefix, withMount(prefix, router));
+    this.app.use(prefix, withMount(prefix, nestMounts(router)));
     return router;
   }
 

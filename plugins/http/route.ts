@@ -4,7 +4,7 @@ import type { Request, RequestHandler, Router } from 'express';
 export const UNMATCHED = '<unmatched>';
 
 const MOUNT = Symbol('flavorkit.mount');
-type Mounted = { [MOUNT]?: string };
+type Mounted = { [MOUNT]?: string | undefined };
 
 /**
  * The router behind a handler that remembers the mount prefix as written
@@ -13,11 +13,37 @@ type Mounted = { [MOUNT]?: string };
 export function withMount(prefix: string, router: Router): RequestHandler & { router: Router } {
   const template = prefix === '/' ? '' : prefix.replace(/\/$/, '');
   const handle = ((req, res, next) => {
-    (req as Mounted)[MOUNT] = template;
-    router(req, res, next);
+    const outer = (req as Mounted)[MOUNT];
+    (req as Mounted)[MOUNT] = (outer ?? '') + template;
+    router(req, res, (err?: unknown) => {
+      // no route of this router answered: the ones after it are not under its prefix
+      (req as Mounted)[MOUNT] = outer;
+      next(err);
+    });
   }) as RequestHandler & { router: Router };
   handle.router = router;
   return handle;
+}
+
+/**
+ * Makes `router.use(prefix, subRouter)` remember the sub-router's prefix too, so
+ * that routes of nested routers are labelled `/api/items/:id`, not `/api/:id`.
+ */
+export function nestMounts(router: Router): Router {
+  const use = router.use.bind(router) as (...args: unknown[]) => Router;
+  router.use = ((...args: unknown[]) => {
+    const [prefix, sub] = args;
+    if (args.length === 2 && typeof prefix === 'string' && isRouter(sub)) {
+      return use(prefix, withMount(prefix, nestMounts(sub)));
+    }
+    return use(...args);
+  }) as Router['use'];
+  return router;
+}
+
+/** True for what `express.Router()` makes. */
+function isRouter(value: unknown): value is Router {
+  return typeof value === 'function' && Array.isArray((value as { stack?: unknown }).stack);
 }
 
 /** The label of a route outside any router, kept on express's route object once made. */
