@@ -1,10 +1,13 @@
-import { createServer, type Server } from 'node:http';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GracefulShutdown } from '../plugins/http/shutdown.js';
 
 const servers: Server[] = [];
+const offs: Array<() => void> = [];
 afterEach(() => {
+  for (const off of offs.splice(0)) off();
   for (const server of servers.splice(0)) {
     server.closeAllConnections();
     server.close();
@@ -12,9 +15,19 @@ afterEach(() => {
 });
 
 async function listening(): Promise<{ shutdown: GracefulShutdown; port: number }> {
-  const server = createServer((_req, res) => void res.end('ok'));
+  // wired as the HTTP plugin wires it: told of each request first, and of each answer
+  const server = createServer((req, res) => {
+    shutdown.request(req, res);
+    res.end('ok');
+  });
   servers.push(server);
   const shutdown = new GracefulShutdown(server);
+  const answered = (message: unknown) => {
+    const { response, socket } = message as { response: ServerResponse; socket: Socket };
+    shutdown.answered(socket, response);
+  };
+  subscribe('http.server.response.finish', answered);
+  offs.push(() => unsubscribe('http.server.response.finish', answered));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { shutdown, port: (server.address() as { port: number }).port };
 }

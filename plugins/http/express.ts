@@ -21,8 +21,9 @@ import {
   WITH_BODY,
 } from './neutral.js';
 import { nestMounts, routeLabel, withMount } from './route.js';
+import { RouteTable } from './table.js';
 
-type Verb = 'get' | 'post' | 'put' | 'patch' | 'delete';
+type Verb = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'options';
 
 /**
  * The express 5 engine: engine-neutral routes and the express-style ones
@@ -35,6 +36,7 @@ export class ExpressEngine implements Engine {
   private parseJson?: RequestHandler | undefined;
   private readonly adminPaths = new Set<string>();
   private guardHandler?: RequestHandler | undefined;
+  private table?: RouteTable | undefined;
 
   /** Parses a JSON body, for routes that take one: after routing, after the admin check. */
   readonly parseBody: RequestHandler = (req, res, next) =>
@@ -76,16 +78,13 @@ export class ExpressEngine implements Engine {
     const chain = WITH_BODY.has(method) ? [this.parseBody, handle] : [handle];
     const verb = method.toLowerCase() as Verb;
     if (admin) this.adminRoute(verb, path, chain);
-    else this.app[verb](path, ...chain);
+    else this.addRoute(verb, path, chain);
   }
 
   /** An express-style route: the body parser first for methods with a body. */
   add(verb: Verb, path: string, handlers: RequestHandler[]): void {
-    this.app[verb](
-      path,
-      ...(WITH_BODY.has(verb.toUpperCase()) ? [this.parseBody] : []),
-      ...handlers,
-    );
+    const body = WITH_BODY.has(verb.toUpperCase()) ? [this.parseBody] : [];
+    this.addRoute(verb, path, [...body, ...handlers]);
   }
 
   /** An express-style admin route: the guard first (also for OPTIONS), then the body parser. */
@@ -124,11 +123,30 @@ export class ExpressEngine implements Engine {
   }
 
   private adminRoute(verb: Verb, path: string, handlers: RequestHandler[]): void {
-    this.app[verb](path, this.guard, ...handlers);
+    this.addRoute(verb, path, [this.guard, ...handlers]);
     if (this.adminPaths.has(path)) return;
     this.adminPaths.add(path);
     // preflight and OPTIONS probes go through the same guard before express answers them
-    this.app.options(path, this.guard);
+    this.addRoute('options', path, [this.guard]);
+  }
+
+  /**
+   * A route at the end of the app: in the route table that is the app's last
+   * layer (a new one if another layer came since), or as a layer of its own
+   * when its first path segment is not literal.
+   */
+  private addRoute(verb: Verb, path: string, handlers: RequestHandler[]): void {
+    const segment = RouteTable.segment(path);
+    if (segment === undefined) {
+      this.app[verb](path, ...handlers);
+      return;
+    }
+    const stack = (this.app.router as unknown as { stack: Array<{ handle: unknown }> }).stack;
+    if (!this.table || stack.at(-1)?.handle !== this.table.handle) {
+      this.table = new RouteTable();
+      this.app.use(this.table.handle);
+    }
+    this.table.group(segment)[verb](path, ...handlers);
   }
 
   /** A JSON 404 for requests no route answered; a JSON error for errors no handler took. */

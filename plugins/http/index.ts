@@ -1,6 +1,6 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Express, RequestHandler, Router } from 'express';
 import type { FastifyInstance } from 'fastify';
 import {
@@ -128,6 +128,7 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
     };
     // refused until afterInit and once drained; the engine answers the rest
     const server = createServer((req, res) => {
+      shutdown.request(req, res);
       if (this.listeners.size > 0) (req as Timed)[BEGAN] = clock.now();
       if (this.serving) engine.listener(req, res);
       else refuse(res);
@@ -262,6 +263,8 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
   private expressOnly(method: string): ExpressEngine {
     if (this.engine && this.engine !== this.express) throw this.notExpress(method);
     this.expressUse ??= method;
+    // the engine is express now: neutral routes added so far go first, in their order
+    for (const route of this.early.splice(0)) this.express.route(...route);
     return this.express;
   }
 
@@ -277,8 +280,9 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
    * this plugin's server. The request's start is noted by the server's listener.
    */
   private readonly onResponseFinish = (message: unknown): void => {
-    const { request, response, server } = message as HttpMessage;
+    const { request, response, socket, server } = message as HttpMessage;
     if (server !== this.server) return;
+    this.shutdown?.answered(socket, response);
     const began = (request as Timed)[BEGAN];
     if (began === undefined || !this.engine) return;
     const record: RequestRecord = {
@@ -305,6 +309,7 @@ const RESPONSE_FINISH = 'http.server.response.finish';
 interface HttpMessage {
   request: IncomingMessage;
   response: ServerResponse;
+  socket: Socket;
   server: Server;
 }
 

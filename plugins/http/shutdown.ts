@@ -26,8 +26,9 @@ interface Connection {
 
 /**
  * Stops a node:http server the way a load balancer expects. It follows every
- * connection of the server and the requests in flight on each from the moment
- * it is made (before `listen`). `stop()` serves on for `delayMs`, then stops
+ * connection of the server from the moment it is made (before `listen`), and
+ * the requests in flight on each as the server's owner reports them
+ * (`request`, `answered`: no listener per request). `stop()` serves on for `delayMs`, then stops
  * accepting, answers the last request still open or arriving on each
  * connection with `Connection: close`, closes each connection once it has no
  * request in flight (after a short grace, so a request already on its way is
@@ -43,8 +44,6 @@ export class GracefulShutdown {
 
   constructor(private readonly server: Server) {
     server.on('connection', this.onConnection);
-    // first, so that the header is set before any handler answers
-    server.prependListener('request', this.onRequest);
   }
 
   /** Resolves once every connection is closed; with how many had to be cut at the drain limit. */
@@ -113,21 +112,27 @@ export class GracefulShutdown {
     });
   };
 
-  private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+  /**
+   * Notes a request and the response owed for it. The server's request listener
+   * calls it first, so that the header is set before any handler answers.
+   */
+  request(req: IncomingMessage, res: ServerResponse): void {
     const connection = this.open.get(req.socket);
     if (!connection) return;
-    clearTimeout(connection.idle);
+    if (connection.idle) clearTimeout(connection.idle);
     connection.responses.add(res);
     if (this.draining) this.askToClose(connection.responses);
-    const done = (): void => {
-      connection.responses.delete(res);
-      if (this.draining && connection.responses.size === 0) {
-        closeWhenIdle(req.socket, connection);
-      }
-    };
-    res.once('finish', done);
-    res.once('close', done);
-  };
+  }
+
+  /**
+   * Notes that a response went out in full (Node's `http.server.response.finish`
+   * channel). A response that never does goes with its connection's `close`.
+   */
+  answered(socket: Socket, res: ServerResponse): void {
+    const connection = this.open.get(socket);
+    if (!connection?.responses.delete(res)) return;
+    if (this.draining && connection.responses.size === 0) closeWhenIdle(socket, connection);
+  }
 }
 
 /**
