@@ -1,7 +1,7 @@
 // `GET /hello?name=Ada` served by bare express 5, the RPC flavor on express, bare
 // Fastify 5 and the RPC flavor on Fastify, each in its own child process, loaded in
 // the same run with 50 connections (wrk when installed, autocannon otherwise).
-// Prints the medians of 3 rounds: requests/s, p99 latency, server CPU per request,
+// Prints the medians of 5 rounds: requests/s, p99 latency, server CPU per request,
 // and what the flavor keeps of its bare engine's rate.
 // Usage: npm run bench:http   (BENCH_SECONDS=5 by default)
 import { once } from 'node:events';
@@ -20,7 +20,7 @@ import { load, loadTool } from './load.js';
 const CONNECTIONS = 50;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const WARM_UP_SECONDS = 2;
-const ROUNDS = 3;
+const ROUNDS = 5;
 const PATH = '/hello?name=Ada';
 
 const SERVERS = {
