@@ -291,10 +291,23 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
       status: response.statusCode,
       durationMs: clock.now() - began,
     };
-    const requestId = request.headers['x-request-id'] ?? response.getHeader('x-request-id');
+    const requestId = rawHeader(request, 'x-request-id') ?? response.getHeader('x-request-id');
     if (typeof requestId === 'string') record.requestId = requestId;
     for (const listener of this.listeners) listener(record);
   };
+}
+
+/**
+ * A request header by its lower-case name, from the raw list: reading
+ * `request.headers` would build the header object for every request, which
+ * Fastify otherwise never does for a GET.
+ */
+function rawHeader(request: IncomingMessage, name: string): string | undefined {
+  const raw = request.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length === name.length && raw[i]!.toLowerCase() === name) return raw[i + 1];
+  }
+  return undefined;
 }
 
 /** The answer while not serving: 503, try again in a second, on a fresh connection. */
