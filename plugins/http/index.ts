@@ -15,7 +15,7 @@ import { parseSize } from './body.js';
 import { HttpConfig } from './config.js';
 import type { Engine, EngineSettings } from './engine.js';
 import { ExpressEngine } from './express.js';
-import { FastifyEngine } from './fastify.js';
+import type { FastifyEngine } from './fastify.js';
 import {
   JSON_TYPE,
   type RouteHandler,
@@ -218,7 +218,7 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
 
   /** The Fastify instance, for Fastify features (engine fastify, from the plugin's init on). */
   get fastify(): FastifyInstance {
-    if (this.engine instanceof FastifyEngine) return this.engine.fastify;
+    if (this.engine && this.engine !== this.express) return (this.engine as FastifyEngine).fastify;
     throw new Error(
       this.engine
         ? 'http.fastify: this server runs engine express; set the http setting engine to fastify'
@@ -248,7 +248,10 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
     return { host: this.config.host, port: address.port };
   }
 
-  /** The engine of the `engine` setting; engine fastify only when no express-style method was used. */
+  /**
+   * The engine of the `engine` setting; engine fastify only when no express-style
+   * method was used. The Fastify engine's module is loaded only then.
+   */
   private async makeEngine(plugin: string, server: Server, settings: EngineSettings) {
     if (this.config.engine === 'express') {
       this.express.configure(settings);
@@ -256,6 +259,7 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
     }
     if (this.expressUse !== undefined) throw this.notExpress(this.expressUse);
     const fastify = await importPeer(plugin, 'fastify', () => import('fastify'));
+    const { FastifyEngine } = await import('./fastify.js');
     return new FastifyEngine(fastify.default, server, settings);
   }
 

@@ -1,7 +1,8 @@
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { AGENT_STATES, PLUGIN_STATES } from '../../src/index.js';
 import type { AgentView, InitContext, Plugin } from '../../src/index.js';
 import type { HttpHandlers } from '../http/index.js';
+import { promClient } from './client.js';
 import { RequestMetrics } from './requests.js';
 
 /** What dependents use to add their own metrics: `new Counter({ ..., registers: [metrics.registry] })`. */
@@ -15,12 +16,12 @@ export interface Metrics {
  * Each instance has its own registry; nothing is global.
  */
 export class PrometheusPlugin implements Plugin, Metrics {
-  readonly registry = new Registry();
+  readonly registry: Registry = new promClient.Registry();
   deps!: { http: Pick<HttpHandlers, 'route' | 'onRequest'> };
   private unsubscribe?: () => void;
 
   init(ctx: InitContext): void {
-    collectDefaultMetrics({ register: this.registry });
+    promClient.collectDefaultMetrics({ register: this.registry });
     const requests = new RequestMetrics();
     requests.register(this.registry);
     this.unsubscribe = this.deps.http.onRequest(({ method, route, status, durationMs }) =>
@@ -40,7 +41,7 @@ export class PrometheusPlugin implements Plugin, Metrics {
 
 /** Gauges read from the agent at scrape time: init durations, plugin states, agent state. */
 function agentMetrics(agent: AgentView, registry: Registry): void {
-  new Gauge({
+  new promClient.Gauge({
     name: 'flavorkit_plugin_init_seconds',
     help: 'Time each plugin spent in init',
     labelNames: ['plugin'],
@@ -52,7 +53,7 @@ function agentMetrics(agent: AgentView, registry: Registry): void {
       }
     },
   });
-  new Gauge({
+  new promClient.Gauge({
     name: 'flavorkit_plugin_state',
     help: 'Lifecycle state of each plugin (1 for the current state)',
     labelNames: ['plugin', 'state'],
@@ -65,7 +66,7 @@ function agentMetrics(agent: AgentView, registry: Registry): void {
       }
     },
   });
-  new Gauge({
+  new promClient.Gauge({
     name: 'flavorkit_agent_state',
     help: 'State of the agent (1 for the current state)',
     labelNames: ['state'],

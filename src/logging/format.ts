@@ -1,4 +1,5 @@
-import { format, type Logform } from 'winston';
+import type { Logform } from 'winston';
+import { winston } from './winston.js';
 
 const COLORS: Record<string, string> = {
   error: '\x1b[31m',
@@ -10,12 +11,13 @@ const RESET = '\x1b[0m';
 
 /** One JSON object per line, with timestamp, level, agent, logger and message. */
 export function jsonFormat(): Logform.Format {
+  const { format } = winston();
   return format.combine(format.timestamp(), format.json());
 }
 
 /** A human-friendly line: time, level, `agent/logger`, message and fields. */
 export function prettyFormat(colors: boolean): Logform.Format {
-  return format.printf((info) => {
+  return winston().format.printf((info) => {
     const { level, message, agent, logger, ...fields } = info as Logform.TransformableInfo & {
       agent: string;
       logger: string;

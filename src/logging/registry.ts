@@ -1,6 +1,7 @@
-import { createLogger, transports, type Logger as Winston } from 'winston';
+import type { Logger as Winston } from 'winston';
 import { jsonFormat, prettyFormat } from './format.js';
 import { LOG_LEVELS, type LogFields, type Logger, type LogLevel } from './logger.js';
+import { winston } from './winston.js';
 
 /** How a registry writes: `auto` is pretty on a TTY and JSON otherwise. */
 export type LogFormat = 'auto' | 'pretty' | 'json';
@@ -33,14 +34,16 @@ export interface LoggerInfo {
 
 /**
  * Named loggers backed by winston, with a level per logger that can change at run
- * time. Loggers can be handed out before the registry is configured.
+ * time. Loggers can be handed out before the registry is configured; winston is
+ * loaded and set up when the first line is written.
  */
 export class LogRegistry {
   private agent = 'agent';
   private defaultLevel: LogLevel = 'info';
   private readonly levels = new Map<string, LogLevel>();
   private readonly loggers = new Map<string, Logger>();
-  private winston!: Winston;
+  /** Made on the first line written after a change of format or stream. */
+  private output: Winston | undefined;
   private stream: NodeJS.WritableStream = process.stdout;
   private format: LogFormat = 'auto';
   private readonly observers = new Set<(line: LogLineEvent) => void>();
@@ -54,17 +57,10 @@ export class LogRegistry {
     if (options.agent) this.agent = options.agent;
     if (options.level) this.defaultLevel = options.level;
     for (const [name, level] of Object.entries(options.levels ?? {})) this.levels.set(name, level);
-    if (options.format || options.stream || !this.winston) {
+    if (options.format || options.stream) {
       this.stream = options.stream ?? this.stream;
       this.format = options.format ?? this.format;
-      const tty = (this.stream as { isTTY?: boolean }).isTTY === true;
-      const pretty = this.format === 'pretty' || (this.format === 'auto' && tty);
-      this.winston = createLogger({
-        level: 'debug',
-        levels: Object.fromEntries(LOG_LEVELS.map((l, i) => [l, i])),
-        format: pretty ? prettyFormat(tty) : jsonFormat(),
-        transports: [new transports.Stream({ stream: this.stream })],
-      });
+      this.output = undefined;
     }
   }
 
@@ -74,7 +70,7 @@ export class LogRegistry {
     if (!logger) {
       const write = (level: LogLevel) => (message: string, fields?: LogFields) => {
         if (this.enabled(name, level)) {
-          this.winston.log({ ...fields, level, message, agent: this.agent, logger: name });
+          this.winstonLogger().log({ ...fields, level, message, agent: this.agent, logger: name });
           for (const observer of this.observers) observer({ level, logger: name, message });
         }
       };
@@ -88,6 +84,22 @@ export class LogRegistry {
       this.loggers.set(name, logger);
     }
     return logger;
+  }
+
+  /** The winston logger writing to the stream in the format set, made on first use. */
+  private winstonLogger(): Winston {
+    if (!this.output) {
+      const { createLogger, transports } = winston();
+      const tty = (this.stream as { isTTY?: boolean }).isTTY === true;
+      const pretty = this.format === 'pretty' || (this.format === 'auto' && tty);
+      this.output = createLogger({
+        level: 'debug',
+        levels: Object.fromEntries(LOG_LEVELS.map((l, i) => [l, i])),
+        format: pretty ? prettyFormat(tty) : jsonFormat(),
+        transports: [new transports.Stream({ stream: this.stream })],
+      });
+    }
+    return this.output;
   }
 
   /** Observes every line written, e.g. to keep recent ones; returns an unsubscribe function. */
