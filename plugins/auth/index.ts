@@ -56,8 +56,9 @@ export interface Authenticator {
 
 /**
  * JWT verification with jose and access rules by role and scope, the same for
- * HTTP (a middleware) and gRPC (an interceptor, added when `deps.grpc` is
- * wired). With `deps.http`, admin routes also accept a token with the admin role.
+ * HTTP (a hook on either engine, or express middleware) and gRPC (an
+ * interceptor, added when `deps.grpc` is wired). With `deps.http`, admin
+ * routes also accept a token with the admin role.
  */
 export class AuthPlugin implements Plugin, Authenticator {
   static readonly configClass = AuthConfig;

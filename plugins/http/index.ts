@@ -35,6 +35,7 @@ export type {
   HookReply,
   HookRequest,
   Hooks,
+  Reply,
   RouteHandler,
   RouteMethod,
   RouteOptions,

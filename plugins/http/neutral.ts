@@ -19,8 +19,8 @@ export interface RouteRequest {
   readonly raw: IncomingMessage;
 }
 
-/** How a route registered with `route()` answers, whatever the engine. */
-export interface RouteReply {
+/** How routes and hooks answer, whatever the engine. */
+export interface Reply {
   /** Sets the status code (200 unless set). */
   status(code: number): this;
   /** Sets a response header. */
@@ -29,6 +29,10 @@ export interface RouteReply {
   json(body: unknown): void;
   /** Answers with text or bytes; `type` is the content type (default: text, or bytes). */
   send(body: string | Uint8Array, type?: string): void;
+}
+
+/** How a route registered with `route()` answers, whatever the engine. */
+export interface RouteReply extends Reply {
   /**
    * Node's response, to stream an answer with `write` and `end`: from then on
    * the route alone finishes the response (the status and headers set so far are kept).
@@ -67,7 +71,7 @@ export interface HookRequest {
 }
 
 /** How a hook answers instead of the routes: as a route does, but never streaming. */
-export interface HookReply extends Omit<RouteReply, 'raw'> {
+export interface HookReply extends Reply {
   /** Node's response, to watch (`statusCode`, its `finish` event), not to write to. */
   readonly raw: ServerResponse;
 }
