@@ -165,6 +165,15 @@ describe.each(ENGINES)('access rules over HTTP on engine %s', (engine) => {
     expect((await call('/readiness')).status).toBe(200);
   });
 
+  it('applies a rule to every spelling of the path the engine routes to the same route', async () => {
+    const guest = await token({ roles: ['guest'] });
+    for (const path of ['/API/Orders', '/api/orders/', '/api/%6Frders', '/api/%6frders/'])
+      expect({ path, status: (await call(path, guest)).status }).toEqual({ path, status: 403 });
+    const clerk = await token({ roles: ['clerk'] });
+    expect((await call('/API/orders/', clerk)).status).toBe(200);
+    expect((await call('/api/%zz', clerk)).status).not.toBe(200);
+  });
+
   it('lets admin routes take a JWT with the admin role beside the static token', async () => {
     expect((await call('/log/list', ADMIN_TOKEN)).status).toBe(200);
     expect((await call('/log/list', await token({ roles: ['admin'] }))).status).toBe(200);

@@ -18,7 +18,9 @@ interface Answer {
 /**
  * Applies the access rules to a request and its full path: on with the claims
  * kept, or 401 with `WWW-Authenticate: Bearer` for a missing or bad token, 403
- * for a token without the role or scope, both as `{ error }` JSON.
+ * for a token without the role or scope, both as `{ error }` JSON. A path with
+ * escapes (`%6F`) must pass both as sent (express routes it so) and decoded
+ * (Fastify routes it so).
  */
 function check(
   decide: Decide,
@@ -27,17 +29,38 @@ function check(
   answer: Answer,
   next: () => void,
 ) {
-  decide({ method: req.method!, path }, req.headers.authorization).then(
-    (decision) => {
-      if (decision.allowed) {
-        if (decision.claims) CLAIMS.set(req, decision.claims);
+  const authorization = req.headers.authorization;
+  const method = req.method!;
+  const decoded = path.includes('%') ? decodedPath(path) : path;
+  const decision =
+    decoded === path
+      ? decide({ method, path }, authorization)
+      : Promise.all([
+          decide({ method, path }, authorization),
+          decide({ method, path: decoded }, authorization),
+        ]).then(([sent, other]) =>
+          !sent.allowed || (other.allowed && sent.claims) ? sent : other,
+        );
+  decision.then(
+    (outcome) => {
+      if (outcome.allowed) {
+        if (outcome.claims) CLAIMS.set(req, outcome.claims);
         return next();
       }
-      if (decision.status === 401) answer.header('WWW-Authenticate', 'Bearer');
-      answer.status(decision.status).json({ error: decision.reason });
+      if (outcome.status === 401) answer.header('WWW-Authenticate', 'Bearer');
+      answer.status(outcome.status).json({ error: outcome.reason });
     },
     () => answer.status(500).json({ error: 'the access check failed' }),
   );
+}
+
+/** The path with its escapes decoded; as sent when they are malformed (the routers refuse it then). */
+function decodedPath(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
 }
 
 /** The access rules as an HTTP hook (either engine), deciding on the request's URL path. */
