@@ -3,6 +3,7 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, Embed, Flavor, Plug, type Plugin } from '../src/index.js';
 import { RpcFlavor } from '../flavors/rpc/index.js';
+import { ENGINES, type HttpEngine } from '../plugins/http/config.js';
 import type { HttpHandlers } from '../plugins/http/index.js';
 import { type AccessRule, type Authenticator, AuthPlugin } from '../plugins/auth/index.js';
 import { GrpcPlugin } from '../plugins/grpc/index.js';
@@ -12,20 +13,31 @@ import { captureLines } from './helpers/recording.js';
 const SECRET = 'access-test-secret-of-at-least-32-chars';
 const ADMIN_TOKEN = 'static-admin-token';
 
+/** On engine express a router behind the middleware; then engine-neutral routes behind the guard hook. */
 class ApiRoutes implements Plugin {
-  deps!: { http: HttpHandlers; auth: Authenticator };
+  deps!: { http: HttpHandlers; auth: Authenticator; engine: HttpEngine };
   init(): void {
-    const api = this.deps.http.router('/api');
-    api.use(this.deps.auth.middleware);
-    api.get('/public', (_req, res) => void res.json({ public: true }));
-    api.get('/orders', (_req, res) => void res.json({ orders: [] }));
-    api.post('/orders', (_req, res) => void res.status(201).json({ created: true }));
-    api.get('/me', (_req, res) => void res.json({ sub: this.deps.auth.claimsOf(res)?.sub }));
+    const { http, auth, engine } = this.deps;
+    if (engine === 'express') {
+      const legacy = http.router('/legacy');
+      legacy.use(auth.middleware);
+      legacy.get('/orders', (_req, res) => void res.json({ orders: [] }));
+      legacy.get('/me', (_req, res) => void res.json({ sub: auth.claimsOf(res)?.sub }));
+    }
+    http.hook(auth.guard);
+    http.route('GET', '/api/public', (_req, reply) => reply.json({ public: true }));
+    http.route('GET', '/api/orders', (_req, reply) => reply.json({ orders: [] }));
+    http.route('POST', '/api/orders', (_req, reply) => reply.status(201).json({ created: true }));
+    http.route('GET', '/api/me', (req, reply) => reply.json({ sub: auth.claimsOf(req)?.sub }));
+    http.route('GET', '/api/raw-me', (req, reply) =>
+      reply.json({ sub: auth.claimsOf(req.raw)?.sub }),
+    );
   }
 }
 
 @Flavor()
 class App {
+  constructor(private readonly engine: HttpEngine) {}
   @Embed() rpc = new RpcFlavor();
   @Plug() grpc = new GrpcPlugin();
   @Plug() auth = new AuthPlugin();
@@ -36,7 +48,7 @@ class App {
     this.grpc.deps = { status: this.rpc.local.statusCheck };
     this.auth.deps = { http: this.rpc.http, grpc: this.grpc };
     this.greeter.deps = { grpc: this.grpc };
-    this.api.deps = { http: this.rpc.http, auth: this.auth };
+    this.api.deps = { http: this.rpc.http, auth: this.auth, engine: this.engine };
   }
 }
 
@@ -44,31 +56,41 @@ const RULES: AccessRule[] = [
   { match: 'GET /api/public', public: true },
   { match: 'GET /api/orders', roles: ['clerk', 'admin'] },
   { match: 'POST /api/orders', scopes: ['orders:write'] },
+  { match: 'GET /legacy/orders', roles: ['clerk'] },
   { match: '/greeter.Greeter/SayHello', roles: ['greeter'] },
 ];
 
-const app = new App();
-const agent = new Agent(app, {
-  name: 'svc',
-  env: {},
-  config: {
-    http: { port: 0, adminToken: ADMIN_TOKEN },
-    grpc: { port: 0 },
-    auth: { secret: SECRET, rules: RULES },
-  },
-  log: { level: 'error', stream: captureLines().stream },
-});
+const agents: Agent[] = [];
+
+/** An agent serving the rules on an engine, stopped after all tests. */
+async function serve(engine: HttpEngine) {
+  const app = new App(engine);
+  const agent = new Agent(app, {
+    name: 'svc',
+    env: {},
+    config: {
+      http: { port: 0, adminToken: ADMIN_TOKEN, engine },
+      grpc: { port: 0 },
+      auth: { secret: SECRET, rules: RULES },
+    },
+    log: { level: 'error', stream: captureLines().stream },
+  });
+  agents.push(agent);
+  await agent.start();
+  return { app, base: `http://127.0.0.1:${app.rpc.http.address().port}` };
+}
+
+let app: App;
 let base: string;
 let greeter: ReturnType<typeof greeterClient>;
 
 beforeAll(async () => {
-  await agent.start();
-  base = `http://127.0.0.1:${app.rpc.http.address().port}`;
+  ({ app, base } = await serve('express'));
   greeter = greeterClient(`127.0.0.1:${app.grpc.address().port}`);
 });
 afterAll(async () => {
   greeter.close();
-  await agent.stop();
+  for (const agent of agents.splice(0)) await agent.stop();
 });
 
 const token = (claims: Record<string, unknown>) =>
@@ -77,8 +99,8 @@ const token = (claims: Record<string, unknown>) =>
     .setExpirationTime('5m')
     .sign(new TextEncoder().encode(SECRET));
 
-async function get(path: string, bearer?: string, method = 'GET') {
-  const res = await fetch(`${base}${path}`, {
+async function get(path: string, bearer?: string, method = 'GET', at = base) {
+  const res = await fetch(`${at}${path}`, {
     method,
     headers: bearer === undefined ? {} : { authorization: `Bearer ${bearer}` },
   });
@@ -95,42 +117,80 @@ function withToken(bearer: string): { metadata: grpc.Metadata } {
   return { metadata };
 }
 
-describe('access rules over HTTP', () => {
+describe.each(ENGINES)('access rules over HTTP on engine %s', (engine) => {
+  let at: string;
+  beforeAll(async () => {
+    at = engine === 'express' ? base : (await serve(engine)).base;
+  });
+  const call = (path: string, bearer?: string, method = 'GET') => get(path, bearer, method, at);
+
   it('answers 401 JSON with WWW-Authenticate for a missing or bad token, never a stack', async () => {
-    const missing = await get('/api/orders');
+    const missing = await call('/api/orders');
     expect(missing.status).toBe(401);
     expect(missing.headers.get('www-authenticate')).toBe('Bearer');
     expect(missing.body).toEqual({ error: expect.stringMatching(/Bearer/) });
-    const bad = await get('/api/orders', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.AAAA');
+    const bad = await call('/api/orders', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.AAAA');
     expect(bad.status).toBe(401);
     expect(JSON.stringify(bad.body)).not.toMatch(/\bat \S+:\d+/);
   });
 
   it('answers 403 for a valid token without the role or scope, and lets the right token in', async () => {
-    expect((await get('/api/orders', await token({ roles: ['guest'] }))).status).toBe(403);
-    expect((await get('/api/orders', await token({ roles: ['clerk'] }))).status).toBe(200);
-    expect((await get('/api/orders', await token({ scope: 'orders:read' }), 'POST')).status).toBe(
+    expect((await call('/api/orders', await token({ roles: ['guest'] }))).status).toBe(403);
+    expect((await call('/api/orders', await token({ roles: ['clerk'] }))).status).toBe(200);
+    expect((await call('/api/orders', await token({ scope: 'orders:read' }), 'POST')).status).toBe(
       403,
     );
     expect(
-      (await get('/api/orders', await token({ scope: 'orders:read orders:write' }), 'POST')).status,
+      (await call('/api/orders', await token({ scope: 'orders:read orders:write' }), 'POST'))
+        .status,
     ).toBe(201);
   });
 
   it('serves public routes without a token and hands the claims to handlers', async () => {
-    expect((await get('/api/public')).status).toBe(200);
-    expect(await get('/api/me', await token({ sub: 'bo' }))).toMatchObject({
+    expect((await call('/api/public')).status).toBe(200);
+    expect(await call('/api/me', await token({ sub: 'bo' }))).toMatchObject({
       status: 200,
       body: { sub: 'bo' },
     });
-    expect((await get('/api/me')).status).toBe(401);
+    expect(await call('/api/raw-me', await token({ sub: 'cy' }))).toMatchObject({
+      status: 200,
+      body: { sub: 'cy' },
+    });
+    expect((await call('/api/me')).status).toBe(401);
+  });
+
+  it('guards requests no route takes too, and not the routes registered before the hook', async () => {
+    expect((await call('/api/nowhere')).status).toBe(401);
+    expect(await call('/api/nowhere', await token({}))).toMatchObject({ status: 404 });
+    expect((await call('/readiness')).status).toBe(200);
+  });
+
+  it('applies a rule to every spelling of the path the engine routes to the same route', async () => {
+    const guest = await token({ roles: ['guest'] });
+    for (const path of ['/API/Orders', '/api/orders/', '/api/%6Frders', '/api/%6frders/'])
+      expect({ path, status: (await call(path, guest)).status }).toEqual({ path, status: 403 });
+    const clerk = await token({ roles: ['clerk'] });
+    expect((await call('/API/orders/', clerk)).status).toBe(200);
+    expect((await call('/api/%zz', clerk)).status).not.toBe(200);
   });
 
   it('lets admin routes take a JWT with the admin role beside the static token', async () => {
-    expect((await get('/log/list', ADMIN_TOKEN)).status).toBe(200);
-    expect((await get('/log/list', await token({ roles: ['admin'] }))).status).toBe(200);
-    expect((await get('/log/list', await token({ roles: ['clerk'] }))).status).toBe(403);
-    expect((await get('/log/list')).status).toBe(401);
+    expect((await call('/log/list', ADMIN_TOKEN)).status).toBe(200);
+    expect((await call('/log/list', await token({ roles: ['admin'] }))).status).toBe(200);
+    expect((await call('/log/list', await token({ roles: ['clerk'] }))).status).toBe(403);
+    expect((await call('/log/list')).status).toBe(401);
+  });
+});
+
+describe('the express middleware', () => {
+  it('applies the rules to the full path where it is mounted and hands the claims to handlers', async () => {
+    expect((await get('/legacy/orders')).status).toBe(401);
+    expect((await get('/legacy/orders', await token({ roles: ['guest'] }))).status).toBe(403);
+    expect((await get('/legacy/orders', await token({ roles: ['clerk'] }))).status).toBe(200);
+    expect(await get('/legacy/me', await token({ sub: 'di' }))).toMatchObject({
+      status: 200,
+      body: { sub: 'di' },
+    });
   });
 });
 

@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { IncomingMessage } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent, Embed, Flavor, Plug, type Plugin } from '../src/index.js';
 import { RpcFlavor } from '../flavors/rpc/index.js';
@@ -34,6 +36,58 @@ class App {
   constructor(private readonly engine: HttpEngine) {}
   inject(): void {
     this.replies.deps = { http: this.rpc.http, engine: this.engine };
+  }
+}
+
+/** Which hooks a request passed, by Node's request. */
+const passed = new WeakMap<IncomingMessage, string[]>();
+const pass = (req: IncomingMessage, name: string) =>
+  passed.set(req, [...(passed.get(req) ?? []), name]);
+const context = new AsyncLocalStorage<string>();
+
+/** A route before any hook, three hooks (one answers, one fails, one sets a context), routes after them. */
+class HookPlugin implements Plugin {
+  deps!: { http: HttpPlugin; engine: HttpEngine };
+  init(): void {
+    const { http, engine } = this.deps;
+    const seen = (raw: IncomingMessage) => ({
+      passed: passed.get(raw) ?? [],
+      context: context.getStore(),
+    });
+    http.route('GET', '/before', (req, reply) => reply.json(seen(req.raw)));
+    http.hook((req, reply, next) => {
+      pass(req.raw, 'first');
+      reply.header('x-hooked', req.route() ?? 'not yet');
+      next();
+    });
+    http.hook(async (req, reply, next) => {
+      pass(req.raw, 'second');
+      await new Promise((resolve) => setImmediate(resolve));
+      if (req.url === '/stop?now=1') return reply.status(418).json({ stopped: req.method });
+      if (req.url === '/throw') throw new Error('hook failed');
+      if (req.url === '/reject') throw Object.assign(new Error('taken'), { status: 409 });
+      next();
+    });
+    http.hook((req, _reply, next) => {
+      pass(req.raw, 'context');
+      context.run('set by a hook', next);
+    });
+    http.route('GET', '/after/:id', (req, reply) => reply.json(seen(req.raw)));
+    http.route('POST', '/after/:id', (req, reply) =>
+      reply.json({ ...seen(req.raw), body: req.body }),
+    );
+    if (engine === 'express') http.app.get('/own', (req, res) => void res.json(seen(req)));
+    else http.fastify.get('/own', (request, reply) => void reply.send(seen(request.raw)));
+  }
+}
+
+@Flavor()
+class HookApp {
+  @Embed() rpc = new RpcFlavor();
+  @Plug() hooks = new HookPlugin();
+  constructor(private readonly engine: HttpEngine) {}
+  inject(): void {
+    this.hooks.deps = { http: this.rpc.http, engine: this.engine };
   }
 }
 
@@ -124,6 +178,47 @@ describe.each(ENGINES)('on engine %s', (engine) => {
     expect(metrics).toContain('http_requests_total{method="GET",route="/own/:x",status="200"} 2');
   });
 
+  it('runs hooks in order for the routes added after them, in the context they set', async () => {
+    const app = new HookApp(engine);
+    await agentOf(app, { engine }).start();
+    const url = `http://127.0.0.1:${app.rpc.http.address().port}`;
+    const all = ['first', 'second', 'context'];
+    const after = await fetch(`${url}/after/1`);
+    expect(after.headers.get('x-hooked')).toBe('not yet');
+    expect(await after.json()).toEqual({ passed: all, context: 'set by a hook' });
+    const posted = await fetch(`${url}/after/2`, {
+      method: 'POST',
+      body: '{"n":1}',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(await posted.json()).toEqual({ passed: all, context: 'set by a hook', body: { n: 1 } });
+    expect(await (await fetch(`${url}/own`)).json()).toEqual({
+      passed: all,
+      context: 'set by a hook',
+    });
+    const before = await fetch(`${url}/before`);
+    expect(before.headers.get('x-hooked')).toBeNull();
+    expect(await before.json()).toEqual({ passed: [] });
+    const unmatched = await fetch(`${url}/nowhere`);
+    expect(unmatched.status).toBe(404);
+    expect(unmatched.headers.get('x-hooked')).toBe('not yet');
+  });
+
+  it('lets a hook answer instead of the routes, and answers what a hook throws as a JSON error', async () => {
+    const app = new HookApp(engine);
+    await agentOf(app, { engine }).start();
+    const url = `http://127.0.0.1:${app.rpc.http.address().port}`;
+    const stopped = await fetch(`${url}/stop?now=1`);
+    expect(stopped.status).toBe(418);
+    expect(await stopped.json()).toEqual({ stopped: 'GET' });
+    const thrown = await fetch(`${url}/throw`);
+    expect(thrown.status).toBe(500);
+    expect(await thrown.json()).toEqual({ error: 'internal server error' });
+    const rejected = await fetch(`${url}/reject`);
+    expect(rejected.status).toBe(409);
+    expect(await rejected.json()).toEqual({ error: 'taken' });
+  });
+
   it('admits admin requests the authorizer accepts, and falls back to the token', async () => {
     const { app, url } = await started({ adminToken: 'tok' });
     app.rpc.http.authorizeAdmin((header) => {
@@ -171,6 +266,9 @@ describe('engine fastify', () => {
     })();
     expect(() => app.rpc.http.route('GET', '/late', (_req, reply) => reply.send('late'))).toThrow(
       /during init/,
+    );
+    expect(() => app.rpc.http.hook((_req, _reply, next) => next())).toThrow(
+      /cannot add a hook.*during init/,
     );
     expect(() => app.rpc.http.app).toThrow(/engine fastify/);
   });

@@ -1,22 +1,31 @@
 import { once } from 'node:events';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, request } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import { trace } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent, Embed, Flavor, Plug, type Plugin } from '../src/index.js';
 import { RpcFlavor } from '../flavors/rpc/index.js';
+import { ENGINES, type HttpEngine } from '../plugins/http/config.js';
 import type { HttpHandlers } from '../plugins/http/index.js';
 import { GrpcPlugin } from '../plugins/grpc/index.js';
 import { TracingPlugin } from '../plugins/tracing/index.js';
 import { call, greeterClient, GreeterService } from './helpers/grpc.js';
 import { captureLines } from './helpers/recording.js';
 
+/** The trace id of the span active in a route, or null. */
+const activeTraceId = () => trace.getActiveSpan()?.spanContext().traceId ?? null;
+
+/** Engine-neutral routes: a GET, a POST whose handler runs after its body is read, a failing one. */
 class WorkRoutes implements Plugin {
   deps!: { http: HttpHandlers };
   init(): void {
-    this.deps.http.get('/work/:id', (_req, res) => {
-      const span = trace.getActiveSpan();
-      res.json({ traceId: span?.spanContext().traceId ?? null });
+    const { http } = this.deps;
+    http.route('GET', '/work/:id', (_req, reply) => reply.json({ traceId: activeTraceId() }));
+    http.route('POST', '/work', (req, reply) =>
+      reply.json({ traceId: activeTraceId(), body: req.body }),
+    );
+    http.route('GET', '/broken', () => {
+      throw new Error('broken');
     });
   }
 }
@@ -42,12 +51,12 @@ afterEach(async () => {
   for (const a of agents.splice(0)) await a.stop();
 });
 
-async function start(tracing: Record<string, unknown>) {
+async function start(tracing: Record<string, unknown>, engine: HttpEngine = 'express') {
   const app = new App();
   const agent = new Agent(app, {
     name: 'svc',
     env: {},
-    config: { http: { port: 0 }, grpc: { port: 0 }, tracing },
+    config: { http: { port: 0, engine }, grpc: { port: 0 }, tracing },
     log: { level: 'error', stream: captureLines().stream },
   });
   agents.push(agent);
@@ -59,9 +68,9 @@ const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT_ID = '00f067aa0ba902b7';
 const TRACEPARENT = `00-${TRACE_ID}-${PARENT_ID}-01`;
 
-describe('tracing', () => {
+describe.each(ENGINES)('tracing HTTP requests on engine %s', (engine) => {
   it('is off by default: no spans, a tracer that records nothing, requests untouched', async () => {
-    const { app, base } = await start({});
+    const { app, base } = await start({}, engine);
     expect(app.tracing.enabled).toBe(false);
     expect(app.tracing.tracer().startSpan('x').isRecording()).toBe(false);
     const res = await fetch(`${base}/work/1`, { headers: { traceparent: TRACEPARENT } });
@@ -69,22 +78,76 @@ describe('tracing', () => {
     expect(app.tracing.finishedSpans()).toEqual([]);
   });
 
+  const spanNamed = async (app: App, name: string) => {
+    await expect.poll(() => app.tracing.finishedSpans().some((s) => s.name === name)).toBe(true);
+    return app.tracing.finishedSpans().find((s) => s.name === name)!;
+  };
+
   it('makes an HTTP request carrying traceparent a child span with the same trace id, active in the route', async () => {
-    const { app, base } = await start({ enabled: true, exporter: 'memory' });
-    const res = await fetch(`${base}/work/42`, { headers: { traceparent: TRACEPARENT } });
+    const { app, base } = await start({ enabled: true, exporter: 'memory' }, engine);
+    const res = await fetch(`${base}/work/42?q=1`, { headers: { traceparent: TRACEPARENT } });
     expect(await res.json()).toEqual({ traceId: TRACE_ID });
-    await expect
-      .poll(() => app.tracing.finishedSpans().some((s) => s.name === 'GET /work/:id'))
-      .toBe(true);
-    const span = app.tracing.finishedSpans().find((s) => s.name === 'GET /work/:id')!;
+    const span = await spanNamed(app, 'GET /work/:id');
     expect(span.spanContext().traceId).toBe(TRACE_ID);
     expect(span.parentSpanContext?.spanId).toBe(PARENT_ID);
     expect(span.attributes).toMatchObject({
+      'http.request.method': 'GET',
+      'url.path': '/work/42',
       'http.route': '/work/:id',
       'http.response.status_code': 200,
     });
   });
 
+  it('keeps the span active in a route that runs after its JSON body is read', async () => {
+    const { app, base } = await start({ enabled: true, exporter: 'memory' }, engine);
+    const res = await fetch(`${base}/work`, {
+      method: 'POST',
+      headers: { traceparent: TRACEPARENT, 'content-type': 'application/json' },
+      body: JSON.stringify({ n: 1 }),
+    });
+    expect(await res.json()).toEqual({ traceId: TRACE_ID, body: { n: 1 } });
+    expect((await spanNamed(app, 'POST /work')).spanContext().traceId).toBe(TRACE_ID);
+    // a body that comes in after the headers, in two parts
+    const req = request(`${base}/work`, {
+      method: 'POST',
+      headers: { traceparent: TRACEPARENT, 'content-type': 'application/json' },
+    });
+    req.write('{"n":');
+    req.flushHeaders();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    req.end('2}');
+    const [slow] = (await once(req, 'response')) as [IncomingMessage];
+    let text = '';
+    for await (const chunk of slow) text += String(chunk);
+    expect(JSON.parse(text)).toEqual({ traceId: TRACE_ID, body: { n: 2 } });
+  });
+
+  it('marks a failed request as an error and traces requests no route takes, without a route', async () => {
+    const { app, base } = await start({ enabled: true, exporter: 'memory' }, engine);
+    expect((await fetch(`${base}/broken`)).status).toBe(500);
+    const broken = await spanNamed(app, 'GET /broken');
+    expect(broken.attributes['http.response.status_code']).toBe(500);
+    expect(broken.status.code).toBe(2); // SpanStatusCode.ERROR
+    expect((await fetch(`${base}/nowhere`)).status).toBe(404);
+    const unmatched = await spanNamed(app, 'GET');
+    expect(unmatched.attributes).toMatchObject({
+      'url.path': '/nowhere',
+      'http.response.status_code': 404,
+    });
+    expect(unmatched.attributes['http.route']).toBeUndefined();
+  });
+
+  it('leaves routes registered before the tracing plugin untraced (probes, metrics)', async () => {
+    const { app, base } = await start({ enabled: true, exporter: 'memory' }, engine);
+    expect((await fetch(`${base}/readiness`)).status).toBe(200);
+    await fetch(`${base}/work/1`);
+    await spanNamed(app, 'GET /work/:id');
+    const names = app.tracing.finishedSpans().map((s) => s.name);
+    expect(names.filter((n) => n.startsWith('GET'))).toEqual(['GET /work/:id']);
+  });
+});
+
+describe('tracing', () => {
   it('makes a gRPC call carrying traceparent a child span with the same trace id', async () => {
     const { app } = await start({ enabled: true, exporter: 'memory' });
     const client = greeterClient(`127.0.0.1:${app.grpc.address().port}`);

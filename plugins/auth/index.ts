@@ -1,12 +1,12 @@
 import type { Metadata } from '@grpc/grpc-js';
-import type { RequestHandler, Response } from 'express';
+import type { RequestHandler } from 'express';
 import { ConfigError, importPeer, type InitContext, type Plugin } from '../../src/index.js';
 import type { GrpcServices } from '../grpc/index.js';
-import type { AdminAuthorization } from '../http/index.js';
+import type { AdminAuthorization, HookHandler } from '../http/index.js';
 import type { KvStore, Watch } from '../kv/index.js';
 import { AuthConfig } from './config.js';
 import { grpcGuard } from './grpc.js';
-import { httpClaims, httpGuard } from './http.js';
+import { type HttpCarrier, hookGuard, httpClaims, httpGuard } from './http.js';
 import {
   type AccessRule,
   type Claims,
@@ -22,6 +22,7 @@ import { TokenRefused, type Verify, verifier } from './verify.js';
 
 export { AuthConfig } from './config.js';
 export type { AccessRule, Claims, Decision, Target } from './rules.js';
+export type { HttpCarrier } from './http.js';
 
 /** The health and reflection services stay callable without a token. */
 const BUILT_IN: AccessRule[] = [
@@ -44,14 +45,20 @@ export interface Authenticator {
   rules(): AccessRule[];
   /** Express middleware applying the rules; mount it where routes need protection. */
   readonly middleware: RequestHandler;
-  /** The claims verified for an HTTP response's request or a gRPC call's metadata. */
-  claimsOf(from: Response | Metadata): Claims | undefined;
+  /** The rules as an HTTP hook, on either engine: `http.hook(auth.guard)` protects the routes added after it. */
+  readonly guard: HookHandler;
+  /**
+   * The claims verified for an HTTP request (Node's, the route's `req`, express's
+   * `req` or `res`) or a gRPC call's metadata.
+   */
+  claimsOf(from: HttpCarrier | Metadata): Claims | undefined;
 }
 
 /**
  * JWT verification with jose and access rules by role and scope, the same for
- * HTTP (a middleware) and gRPC (an interceptor, added when `deps.grpc` is
- * wired). With `deps.http`, admin routes also accept a token with the admin role.
+ * HTTP (a hook on either engine, or express middleware) and gRPC (an
+ * interceptor, added when `deps.grpc` is wired). With `deps.http`, admin
+ * routes also accept a token with the admin role.
  */
 export class AuthPlugin implements Plugin, Authenticator {
   static readonly configClass = AuthConfig;
@@ -63,6 +70,7 @@ export class AuthPlugin implements Plugin, Authenticator {
   private readonly grpcClaims = new WeakMap<Metadata, Claims>();
   private rulesWatch?: Watch | undefined;
   readonly middleware: RequestHandler = httpGuard((target, header) => this.decide(target, header));
+  readonly guard: HookHandler = hookGuard((target, header) => this.decide(target, header));
 
   async init(ctx: InitContext): Promise<void> {
     const config = (this.config = ctx.config(AuthConfig));
@@ -186,7 +194,7 @@ export class AuthPlugin implements Plugin, Authenticator {
     return this.current;
   }
 
-  claimsOf(from: Response | Metadata): Claims | undefined {
-    return 'locals' in from ? httpClaims(from) : this.grpcClaims.get(from);
+  claimsOf(from: HttpCarrier | Metadata): Claims | undefined {
+    return 'getMap' in from ? this.grpcClaims.get(from) : httpClaims(from);
   }
 }

@@ -2,7 +2,8 @@
  * Who may call what. `match` is `[METHOD ]/path`: segments compare literally,
  * `*` stands for one segment and a final `**` for any rest. HTTP routes and
  * gRPC methods (`/package.Service/Method`) use the same form; a rule with an
- * HTTP method never matches a gRPC call.
+ * HTTP method never matches a gRPC call. HTTP paths compare as both engines
+ * route them: in any case, a trailing slash ignored.
  */
 export interface AccessRule {
   match: string;
@@ -32,6 +33,8 @@ export interface CompiledRule {
   rule: AccessRule;
   method?: string;
   segments: string[];
+  /** The segments in lower case, for HTTP requests. */
+  lower: string[];
 }
 
 /** Checks rules and compiles them; throws an Error listing every bad rule. */
@@ -44,7 +47,7 @@ export function compileRules(rules: unknown): CompiledRule[] {
     const bad = (why: string) => problems.push(`rules[${i}] ${why}`);
     if (typeof r !== 'object' || r === null || typeof r.match !== 'string') {
       bad('needs a "match" string');
-      return { rule: r, segments: [] };
+      return { rule: r, segments: [], lower: [] };
     }
     const [first, second, ...extra] = r.match.trim().split(/\s+/);
     const path = second ?? first ?? '';
@@ -60,6 +63,7 @@ export function compileRules(rules: unknown): CompiledRule[] {
       rule: r,
       ...(second === undefined ? {} : { method: first!.toUpperCase() }),
       segments: path.split('/').slice(1),
+      lower: path.toLowerCase().split('/').slice(1),
     };
   });
   if (problems.length > 0) throw new Error(`invalid access rules: ${problems.join('; ')}`);
@@ -68,12 +72,19 @@ export function compileRules(rules: unknown): CompiledRule[] {
 
 /** The first rule matching the target, if any. */
 export function findRule(rules: CompiledRule[], target: Target): AccessRule | undefined {
-  const segments = target.path.split('/').slice(1);
+  const http = target.method !== undefined;
+  const segments = (http ? routedPath(target.path) : target.path).split('/').slice(1);
   for (const compiled of rules) {
     if (compiled.method !== undefined && compiled.method !== target.method) continue;
-    if (matches(compiled.segments, segments)) return compiled.rule;
+    if (matches(http ? compiled.lower : compiled.segments, segments)) return compiled.rule;
   }
   return undefined;
+}
+
+/** An HTTP path as the routers of both engines match it: lower case, without a trailing slash. */
+function routedPath(path: string): string {
+  const lower = path.toLowerCase();
+  return lower.length > 1 && lower.endsWith('/') ? lower.slice(0, -1) : lower;
 }
 
 function matches(pattern: string[], segments: string[]): boolean {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../src/index.js';
 import type { AdminDecision } from './admin.js';
-import type { RouteHandler, RouteMethod } from './neutral.js';
+import type { HookHandler, RouteHandler, RouteMethod } from './neutral.js';
 
 /** What the `http` plugin needs of an engine (express or Fastify) behind its own Node server. */
 export interface Engine {
@@ -9,6 +9,8 @@ export interface Engine {
   readonly listener: (req: IncomingMessage, res: ServerResponse) => void;
   /** Adds an engine-neutral route. */
   route(method: RouteMethod, path: string, handler: RouteHandler, admin: boolean): void;
+  /** Adds a hook for the routes added after it and for requests no route takes. */
+  hook(handler: HookHandler): void;
   /** The route template of an answered request, lower case, or `<unmatched>`. */
   label(req: IncomingMessage): string;
   /** Every route is registered: get ready to route. */

@@ -13,6 +13,7 @@ import type { Engine, EngineSettings } from './engine.js';
 import {
   defaultType,
   errorAnswer,
+  type HookHandler,
   JSON_TYPE,
   type RouteHandler,
   type RouteMethod,
@@ -20,6 +21,7 @@ import {
   type RouteRequest,
   WITH_BODY,
 } from './neutral.js';
+import { NodeHookRequest } from './hook.js';
 import { nestMounts, routeLabel, withMount } from './route.js';
 import { RouteTable } from './table.js';
 
@@ -79,6 +81,18 @@ export class ExpressEngine implements Engine {
     const verb = method.toLowerCase() as Verb;
     if (admin) this.adminRoute(verb, path, chain);
     else this.addRoute(verb, path, chain);
+  }
+
+  /** A hook as middleware at this place of the app; express passes a rejection on as an error. */
+  hook(handler: HookHandler): void {
+    this.app.use((req, res, next) => {
+      try {
+        return handler(new NodeHookRequest(req, this), new ExpressReply(res), next);
+      } catch (err) {
+        // express takes a thrown undefined for "not handled"
+        next(err ?? toError(err));
+      }
+    });
   }
 
   /** An express-style route: the body parser first for methods with a body. */

@@ -13,12 +13,15 @@ import type { Engine, EngineSettings } from './engine.js';
 import {
   defaultType,
   errorAnswer,
+  type HookHandler,
+  type HookReply,
   JSON_TYPE,
   type RouteHandler,
   type RouteMethod,
   type RouteReply,
   type RouteRequest,
 } from './neutral.js';
+import { NodeHookRequest } from './hook.js';
 import { UNMATCHED } from './route.js';
 
 /** The Fastify 5 factory, as the `fastify` package exports it. */
@@ -37,6 +40,8 @@ export class FastifyEngine implements Engine {
   private handle?: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   private started = false;
   private readonly adminMethods = new Map<string, Set<string>>();
+  /** The hooks so far, as `onRequest` hooks: each route takes those added before it. */
+  private readonly hooks: Hook[] = [];
 
   readonly listener = (req: IncomingMessage, res: ServerResponse): void => this.handle!(req, res);
 
@@ -59,6 +64,8 @@ export class FastifyEngine implements Engine {
     this.fastify = app;
     // every route, also one added on the Fastify instance itself, labels its requests
     app.addHook('onRoute', (route) => {
+      if (this.hooks.length > 0)
+        route.onRequest = [...this.hooks, ...[route.onRequest ?? []].flat()];
       const label = route.url.toLowerCase();
       const handler = route.handler;
       route.handler = function (this: FastifyInstance, request, reply) {
@@ -84,7 +91,8 @@ export class FastifyEngine implements Engine {
     const notFound = (_request: FastifyRequest, reply: FastifyReply) => {
       void reply.code(404).type(JSON_TYPE).send('{"error":"not found"}');
     };
-    const early = { onRequest: notFound } as unknown as { preHandler?: never };
+    const unmatched: Hook = (request, reply, done) => run(this.hooks, 0, request, reply, done);
+    const early = { onRequest: [unmatched, notFound] } as unknown as { preHandler?: never };
     app.setNotFoundHandler(early, notFound);
     app.setErrorHandler((err, request, reply) => this.fail(err, request, reply));
   }
@@ -108,6 +116,20 @@ export class FastifyEngine implements Engine {
       ...(admin ? { onRequest: this.guard } : {}),
     });
     if (admin) this.adminOptions(path, method);
+  }
+
+  hook(handler: HookHandler): void {
+    this.mayAdd('a hook');
+    this.hooks.push((request, reply, done) => {
+      let out: void | Promise<void>;
+      try {
+        out = handler(new NodeHookRequest(request.raw, this), new FastifyHookReply(reply), done);
+      } catch (err) {
+        this.fail(err, request, reply);
+        return;
+      }
+      if (out) out.then(undefined, (err: unknown) => this.fail(err, request, reply));
+    });
   }
 
   label(req: IncomingMessage): string {
@@ -190,6 +212,21 @@ export class FastifyEngine implements Engine {
   }
 }
 
+/** A hook as Fastify runs it in `onRequest`. */
+type Hook = (request: FastifyRequest, reply: FastifyReply, done: () => void) => void;
+
+/** Runs `hooks` from `at` on, then `done`: for requests no route takes. */
+function run(
+  hooks: Hook[],
+  at: number,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  done: () => void,
+): void {
+  if (at === hooks.length) done();
+  else hooks[at]!(request, reply, () => run(hooks, at + 1, request, reply, done));
+}
+
 /** The route template of a request, set when its route runs or fails. */
 const LABEL = Symbol('flavorkit.route');
 type Labelled = IncomingMessage & { [LABEL]?: string };
@@ -222,7 +259,7 @@ class FastifyRouteRequest implements RouteRequest {
 
 /** A Fastify reply as a `RouteReply`. */
 class FastifyRouteReply implements RouteReply {
-  constructor(private readonly reply: FastifyReply) {}
+  constructor(protected readonly reply: FastifyReply) {}
   status(code: number): this {
     void this.reply.code(code);
     return this;
@@ -253,5 +290,12 @@ class FastifyRouteReply implements RouteReply {
       }
     }
     return reply.raw;
+  }
+}
+
+/** A Fastify reply as a `HookReply`: Node's response is there to watch, not handed over. */
+class FastifyHookReply extends FastifyRouteReply implements HookReply {
+  override get raw(): ServerResponse {
+    return this.reply.raw;
   }
 }

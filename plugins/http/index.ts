@@ -17,6 +17,8 @@ import type { Engine, EngineSettings } from './engine.js';
 import { ExpressEngine } from './express.js';
 import type { FastifyEngine } from './fastify.js';
 import {
+  type HookHandler,
+  type Hooks,
   JSON_TYPE,
   type RouteHandler,
   type RouteMethod,
@@ -29,6 +31,11 @@ export { adminAccess, isLoopback, type AdminDecision } from './admin.js';
 export type { AdminAuthorization, AdminAuthorizer } from './admin.js';
 export { HttpConfig, type HttpEngine } from './config.js';
 export type {
+  HookHandler,
+  HookReply,
+  HookRequest,
+  Hooks,
+  Reply,
   RouteHandler,
   RouteMethod,
   RouteOptions,
@@ -60,7 +67,7 @@ export interface AdminRoutes {
  * What dependents of the HTTP server use to register routes, during their `init`:
  * `route()` on every engine; the express-style methods with engine express.
  */
-export interface HttpHandlers extends AdminRoutes, Routes {
+export interface HttpHandlers extends AdminRoutes, Routes, Hooks {
   /** Middleware for every route registered after it (engine express). */
   use(...handlers: RequestHandler[]): void;
   /** A new express Router mounted at `prefix` (engine express). */
@@ -86,8 +93,8 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
   static readonly configClass = HttpConfig;
   private readonly express = new ExpressEngine();
   private engine?: Engine | undefined;
-  /** Routes registered with `route()` before `init` chose the engine. */
-  private readonly early: Array<Parameters<Engine['route']>> = [];
+  /** Routes and hooks added with `route()` and `hook()` before `init` chose the engine, in order. */
+  private readonly early: Array<(engine: Engine) => void> = [];
   /** Which express-style method was called first, to refuse engine fastify after it. */
   private expressUse?: string | undefined;
   private readonly listeners = new Set<(record: RequestRecord) => void>();
@@ -136,7 +143,7 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
     const shutdown = new GracefulShutdown(server);
     const engine = await this.makeEngine(ctx.name, server, settings);
     this.engine = engine;
-    for (const route of this.early.splice(0)) engine.route(...route);
+    for (const add of this.early.splice(0)) add(engine);
     try {
       await listen(server, this.config);
     } catch (err) {
@@ -183,8 +190,17 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
     options: RouteOptions = {},
   ): void {
     const admin = options.admin === true;
-    if (this.engine) this.engine.route(method, path, handler, admin);
-    else this.early.push([method, path, handler, admin]);
+    this.add((engine) => engine.route(method, path, handler, admin));
+  }
+
+  hook(handler: HookHandler): void {
+    this.add((engine) => engine.hook(handler));
+  }
+
+  /** Adds a route or hook to the engine, or keeps it until `init` chose the engine. */
+  private add(add: (engine: Engine) => void): void {
+    if (this.engine) add(this.engine);
+    else this.early.push(add);
   }
 
   get(path: string, ...handlers: RequestHandler[]): void {
@@ -267,8 +283,8 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
   private expressOnly(method: string): ExpressEngine {
     if (this.engine && this.engine !== this.express) throw this.notExpress(method);
     this.expressUse ??= method;
-    // the engine is express now: neutral routes added so far go first, in their order
-    for (const route of this.early.splice(0)) this.express.route(...route);
+    // the engine is express now: neutral routes and hooks added so far go first, in their order
+    for (const add of this.early.splice(0)) add(this.express);
     return this.express;
   }
 

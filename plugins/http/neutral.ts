@@ -19,8 +19,8 @@ export interface RouteRequest {
   readonly raw: IncomingMessage;
 }
 
-/** How a route registered with `route()` answers, whatever the engine. */
-export interface RouteReply {
+/** How routes and hooks answer, whatever the engine. */
+export interface Reply {
   /** Sets the status code (200 unless set). */
   status(code: number): this;
   /** Sets a response header. */
@@ -29,6 +29,10 @@ export interface RouteReply {
   json(body: unknown): void;
   /** Answers with text or bytes; `type` is the content type (default: text, or bytes). */
   send(body: string | Uint8Array, type?: string): void;
+}
+
+/** How a route registered with `route()` answers, whatever the engine. */
+export interface RouteReply extends Reply {
   /**
    * Node's response, to stream an answer with `write` and `end`: from then on
    * the route alone finishes the response (the status and headers set so far are kept).
@@ -52,6 +56,52 @@ export interface Routes {
    * (within `bodyLimit` and `bodyDepth`), after the admin check.
    */
   route(method: RouteMethod, path: string, handler: RouteHandler, options?: RouteOptions): void;
+}
+
+/** A request as a hook registered with `hook()` sees it, before any route: no parameters, no body. */
+export interface HookRequest {
+  readonly method: string;
+  /** The full path and query string as sent. */
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+  /** Node's request: also the key to keep something for the route's handler. */
+  readonly raw: IncomingMessage;
+  /** The route template (`/users/:id`, lower case) once a route took the request; undefined before or without one. */
+  route(): string | undefined;
+}
+
+/** How a hook answers instead of the routes: as a route does, but never streaming. */
+export interface HookReply extends Reply {
+  /** Node's response, to watch (`statusCode`, its `finish` event), not to write to. */
+  readonly raw: ServerResponse;
+}
+
+/**
+ * Code run around requests: it answers with `reply`, or calls `next()` once to
+ * let the request on (synchronously or later). Calling `next()` inside an
+ * `AsyncLocalStorage` context runs the route in it. What it throws or rejects
+ * with is answered as a JSON error.
+ */
+export type HookHandler = (
+  req: HookRequest,
+  reply: HookReply,
+  next: () => void,
+) => void | Promise<void>;
+
+/** Hooks added the same way on every engine. */
+export interface Hooks {
+  /**
+   * Adds a hook during `init`, run for requests to the routes registered after
+   * it (also routes on `http.app` or `http.fastify`) and for requests no route
+   * takes, in the order the hooks were added. Without hooks, requests pass none.
+   */
+  hook(handler: HookHandler): void;
+}
+
+/** The path of a request URL, without the query string. */
+export function pathOf(url: string): string {
+  const query = url.indexOf('?');
+  return query < 0 ? url : url.slice(0, query);
 }
 
 /** Methods whose JSON body is parsed. */

@@ -82,7 +82,7 @@ export class TracingPlugin implements Plugin, Tracing {
     this.enabled = true;
     const tracer = this.tracer();
     this.stopStartup = traceStartup(api, tracer, ctx.agent);
-    this.deps.http?.use(traceRequests(api, tracer));
+    this.deps.http?.hook(traceRequests(api, tracer));
     if (this.deps.grpc) {
       const grpc = await load('@grpc/grpc-js', () => import('@grpc/grpc-js'));
       this.deps.grpc.addInterceptor(traceCalls(api, grpc, tracer));
