@@ -22,6 +22,8 @@ const NATS = process.env.BENCH_NATS ?? '127.0.0.1:4222';
 interface Result {
   label: string;
   perSecond: number;
+  /** CPU µs this process spent per message of the batched run (publish and handling). */
+  cpu: number;
   p50: number;
   p99: number;
 }
@@ -45,12 +47,18 @@ async function oneByOne(
   return latencies;
 }
 
-function summary(label: string, ms: number, latencies: number[]): Result {
+function summary(label: string, { ms, cpu }: Drive, latencies: number[]): Result {
   // throughput from the batched run; latency from the one-at-a-time run
   latencies.sort((a, b) => a - b);
   const at = (q: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
-  return { label, perSecond: (N / ms) * 1000, p50: at(0.5), p99: at(0.99) };
+  return { label, perSecond: (N / ms) * 1000, cpu, p50: at(0.5), p99: at(0.99) };
+}
+
+interface Drive {
+  ms: number;
+  /** CPU µs per message: far less dependent on what else the machine runs than a rate. */
+  cpu: number;
 }
 
 /** Publishes N messages in batches and waits until the handler has seen them all. */
@@ -58,8 +66,9 @@ async function drive(
   label: string,
   publish: (sentAt: number) => Promise<unknown>,
   handled: { count: number; done: Promise<void> },
-): Promise<number> {
+): Promise<Drive> {
   const start = Date.now();
+  const cpu = process.cpuUsage();
   const began = performance.now();
   for (let sent = 0; sent < N; sent += BATCH) {
     await Promise.all(
@@ -70,11 +79,12 @@ async function drive(
   const behind = N - handled.count;
   await handled.done;
   const ms = performance.now() - began;
+  const used = process.cpuUsage(cpu);
   if (process.env.BENCH_TRACE)
     console.log(
       `${label}: published in ${published.toFixed(0)} ms, ${behind} not handled then, all in ${ms.toFixed(0)} ms (${start}-${Date.now()})`,
     );
-  return ms;
+  return { ms, cpu: (used.user + used.system) / N };
 }
 
 function counter() {
@@ -107,13 +117,13 @@ async function viaPlugin(label: string, config: Record<string, unknown>): Promis
     group: 'bench',
     concurrency: CONCURRENCY,
   });
-  const ms = await drive(label, (t) => events.publish('bench.msgs', t), c.state);
+  const run = await drive(label, (t) => events.publish('bench.msgs', t), c.state);
   const latencies = await oneByOne(
     (t) => events.publish('bench.one', t),
     (seen) => events.subscribe<number>('bench.one', (e) => seen(e.data), { group: 'bench' }),
   );
   await agent.stop();
-  return summary(label, ms, latencies);
+  return summary(label, run, latencies);
 }
 
 async function rawNats(prefix: string): Promise<Result> {
@@ -136,7 +146,7 @@ async function rawNats(prefix: string): Promise<Result> {
       m.ack();
     },
   });
-  const ms = await drive(
+  const run = await drive(
     'NATS, raw client',
     (t) => js.publish(`${prefix}.msgs`, JSON.stringify(t), { msgID: randomUUID() }),
     c.state,
@@ -166,7 +176,7 @@ async function rawNats(prefix: string): Promise<Result> {
   await messages.close();
   await jsm.streams.delete(prefix);
   await nc.close();
-  return summary('NATS, raw client', ms, latencies);
+  return summary('NATS, raw client', run, latencies);
 }
 
 async function cleanup(prefix: string): Promise<void> {
@@ -194,7 +204,9 @@ for (let round = 0; round < ROUNDS; round++) {
   plugins.push(plugin);
   ratios.push(plugin.perSecond / raw.perSecond);
   console.log(
-    `round ${round + 1}: raw ${raw.perSecond.toFixed(0)} msgs/s, plugin ${plugin.perSecond.toFixed(0)} msgs/s (${((plugin.perSecond / raw.perSecond) * 100).toFixed(0)}%)`,
+    `round ${round + 1}: raw ${raw.perSecond.toFixed(0)} msgs/s (${raw.cpu.toFixed(0)} µs cpu/msg), ` +
+      `plugin ${plugin.perSecond.toFixed(0)} msgs/s (${plugin.cpu.toFixed(0)} µs cpu/msg) ` +
+      `(${((plugin.perSecond / raw.perSecond) * 100).toFixed(0)}%)`,
   );
 }
 
@@ -211,13 +223,17 @@ console.log(
 console.log(
   `plugin: events.publish(data) (JSON, the id as msgID) | subscribe({ group, concurrency: ${CONCURRENCY} }), prefetch ${PREFETCH}: durable pull consumer, explicit ack per message after the handler`,
 );
-console.log('backend            msgs/s   p50 ms   p99 ms');
+console.log('backend            msgs/s  µs cpu/msg   p50 ms   p99 ms');
 for (const r of results) {
   console.log(
-    `${r.label.padEnd(18)} ${r.perSecond.toFixed(0).padStart(7)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)}`,
+    `${r.label.padEnd(18)} ${r.perSecond.toFixed(0).padStart(7)} ${r.cpu.toFixed(0).padStart(11)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)}`,
   );
 }
 const ratio = median(ratios, (r) => r);
 console.log(
   `NATS through the plugin: ${(ratio * 100).toFixed(0)}% of the raw client, median of the rounds' ratios (target >= 90%)`,
+);
+const cpuShare = median(raws, (r) => r.cpu).cpu / median(plugins, (r) => r.cpu).cpu;
+console.log(
+  `raw client CPU per message / the plugin's: ${(cpuShare * 100).toFixed(0)}% (medians of the rounds)`,
 );

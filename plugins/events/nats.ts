@@ -87,6 +87,10 @@ export class NatsTransport implements Transport {
       timeout: options.connectTimeout,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
+      // every publish is a request: without this the client builds two errors per message
+      // (the caller's stack, and a timeout error made before it is known whether it times
+      // out), when all such a stack would show is this transport's publish
+      noAsyncTraces: true,
     });
     try {
       const jsm = await lib.js.jetstreamManager(nc);

@@ -10,6 +10,7 @@ import type {
   RawRange,
   WatchSink,
 } from '../backend.js';
+import { Deadlines } from './deadline.js';
 
 /** Options of the etcd backend. */
 export interface EtcdOptions {
@@ -25,7 +26,7 @@ const PAGE = 1_000;
 
 /** Passes calls straight through: no retries and no circuit breaker (see the class comment). */
 const direct = {
-  execute: <T>(fn: (context: unknown) => T) => Promise.resolve().then(() => fn({})),
+  execute: <T>(fn: (context: unknown) => T) => new Promise<T>((resolve) => resolve(fn({}))),
 };
 
 /**
@@ -35,11 +36,14 @@ const direct = {
  * compare-and-swap twice. Each watch here is one gRPC stream started at an
  * explicit revision; when it breaks, the store above watches again from the
  * last revision received + 1, and a compacted start revision is reported as such.
+ * Unary calls get their time limit from one shared timer (see deadline.ts), not
+ * from a gRPC deadline, which arms a timer and sends a header for every call.
  */
 export class EtcdBackend implements Backend {
   readonly kind = 'etcd';
   readonly where: string;
   private readonly ns: string;
+  private readonly deadlines: Deadlines;
 
   constructor(
     private readonly client: Etcd3,
@@ -47,6 +51,7 @@ export class EtcdBackend implements Backend {
   ) {
     this.where = options.hosts.map((h) => h.replace(/^\w+:\/\//, '')).join(',');
     this.ns = options.namespace;
+    this.deadlines = new Deadlines(options.requestTimeout, 'requestTimeout');
   }
 
   /** Builds the client from the dynamically imported package. */
@@ -54,8 +59,6 @@ export class EtcdBackend implements Backend {
     const client = new etcd3.Etcd3({
       hosts: options.hosts,
       dialTimeout: options.requestTimeout,
-      defaultCallOptions: (context: { isStream: boolean }) =>
-        context.isStream ? {} : { deadline: Date.now() + options.requestTimeout },
       grpcOptions: {
         'grpc.keepalive_time_ms': 10_000,
         'grpc.keepalive_timeout_ms': 5_000,
@@ -68,7 +71,7 @@ export class EtcdBackend implements Backend {
   }
 
   async get(key: string): Promise<RawEntry | undefined> {
-    const res = await this.client.kv.range({ key: this.raw(key) });
+    const res = await this.limit(this.client.kv.range({ key: this.raw(key) }));
     const kv = res.kvs[0];
     return kv && this.entry(kv);
   }
@@ -79,12 +82,14 @@ export class EtcdBackend implements Backend {
     const entries: RawEntry[] = [];
     let revision: number | undefined;
     for (let key = start; ;) {
-      const res = await this.client.kv.range({
-        key,
-        range_end: end,
-        limit: PAGE,
-        ...(revision === undefined ? {} : { revision }),
-      });
+      const res = await this.limit(
+        this.client.kv.range({
+          key,
+          range_end: end,
+          limit: PAGE,
+          ...(revision === undefined ? {} : { revision }),
+        }),
+      );
       revision ??= Number(res.header.revision);
       for (const kv of res.kvs) entries.push(this.entry(kv));
       const last = res.kvs.at(-1);
@@ -98,7 +103,9 @@ export class EtcdBackend implements Backend {
     const leases = new Map<number, string>();
     for (const op of ops) {
       if (op.type === 'put' && op.ttl !== undefined && !leases.has(op.ttl)) {
-        const lease = await this.client.leaseClient.leaseGrant({ TTL: Math.ceil(op.ttl / 1000) });
+        const lease = await this.limit(
+          this.client.leaseClient.leaseGrant({ TTL: Math.ceil(op.ttl / 1000) }),
+        );
         leases.set(op.ttl, lease.ID);
       }
     }
@@ -107,30 +114,32 @@ export class EtcdBackend implements Backend {
     // one write without compares is a plain Put or DeleteRange: the same outcome as a
     // one-write Txn, and etcd serves it faster
     if (only?.request_put) {
-      const res = await this.client.kv.put(only.request_put);
+      const res = await this.limit(this.client.kv.put(only.request_put));
       return { ok: true, revision: Number(res.header.revision), deleted: 0 };
     }
     if (only?.request_delete_range) {
-      const res = await this.client.kv.deleteRange(only.request_delete_range);
+      const res = await this.limit(this.client.kv.deleteRange(only.request_delete_range));
       return { ok: true, revision: Number(res.header.revision), deleted: Number(res.deleted) };
     }
-    const res = await this.client.kv.txn({
-      compare: compares.map((c) => ({
-        key: this.raw(c.key),
-        target: 'Mod',
-        result: 'Equal',
-        mod_revision: c.revision,
-      })),
-      success: requests,
-      failure: [],
-    });
+    const res = await this.limit(
+      this.client.kv.txn({
+        compare: compares.map((c) => ({
+          key: this.raw(c.key),
+          target: 'Mod',
+          result: 'Equal',
+          mod_revision: c.revision,
+        })),
+        success: requests,
+        failure: [],
+      }),
+    );
     let deleted = 0;
     for (const r of res.responses) deleted += Number(r.response_delete_range?.deleted ?? 0);
     return { ok: res.succeeded, revision: Number(res.header.revision), deleted };
   }
 
   async revision(): Promise<number> {
-    const res = await this.client.kv.range({ key: this.raw(''), count_only: true });
+    const res = await this.limit(this.client.kv.range({ key: this.raw(''), count_only: true }));
     return Number(res.header.revision);
   }
 
@@ -186,7 +195,7 @@ export class EtcdBackend implements Backend {
   }
 
   async compact(revision: number): Promise<void> {
-    await this.client.kv.compact({ revision, physical: true });
+    await this.limit(this.client.kv.compact({ revision, physical: true }));
   }
 
   async ping(): Promise<void> {
@@ -194,7 +203,13 @@ export class EtcdBackend implements Backend {
   }
 
   async close(): Promise<void> {
+    this.deadlines.close();
     this.client.close();
+  }
+
+  /** A unary call, rejected when etcd does not answer within requestTimeout. */
+  private limit<T>(call: Promise<T>): Promise<T> {
+    return this.deadlines.limit(call);
   }
 
   private request(op: RawOp, leases: Map<number, string>): IRequestOp {

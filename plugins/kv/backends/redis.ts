@@ -71,6 +71,9 @@ export class RedisBackend implements Backend {
     const client = redis.createClient({
       url: options.url,
       disableOfflineQueue: true,
+      // every call has a deadline of ours (`send`), from the call to its answer; node-redis's
+      // own would arm one more timer per command (an AbortSignal.timeout) for a shorter span
+      commandOptions: { timeout: 0 },
       socket: {
         connectTimeout: options.requestTimeout,
         reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1_000),
