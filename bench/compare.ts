@@ -2,6 +2,7 @@
 // port and counts its CPU, and the report of two servers measured in the same run.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { onCpu } from './load.js';
 
 /** One measured run: operations/s and server CPU µs per operation. */
 export interface Run {
@@ -31,9 +32,8 @@ export async function startServer(
   script: string,
   kind: string,
 ): Promise<{ port: string; restartCpu(): void; stop(): Promise<number> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, 'serve', kind], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const [command, args] = onCpu(1, process.execPath, ['--import', 'tsx', script, 'serve', kind]);
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
   const port = await new Promise<string>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => {

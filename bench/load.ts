@@ -2,6 +2,7 @@
 // the server it loads), autocannon otherwise.
 import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { promisify } from 'node:util';
 import autocannon from 'autocannon';
 
@@ -18,11 +19,11 @@ export interface LoadResult {
 const WRK = '/usr/bin/wrk';
 
 /** The load generator this machine has: `wrk` or `autocannon`. */
-export const loadTool = hasWrk() ? 'wrk' : 'autocannon';
+export const loadTool = executable(WRK) ? 'wrk' : 'autocannon';
 
-function hasWrk(): boolean {
+function executable(path: string): boolean {
   try {
-    accessSync(WRK, constants.X_OK);
+    accessSync(path, constants.X_OK);
     return true;
   } catch {
     return false;
@@ -36,14 +37,27 @@ export async function load(url: string, connections: number, seconds: number): P
     : autocannonLoad(url, connections, seconds);
 }
 
+/**
+ * `command` run on one CPU when the machine has two or more and `taskset`: the
+ * load generator and the server it loads then never share a core.
+ */
+export function onCpu(cpu: number, command: string, args: string[]): [string, string[]] {
+  return availableParallelism() >= 2 && executable(TASKSET)
+    ? [TASKSET, ['-c', String(cpu), command, ...args]]
+    : [command, args];
+}
+
+const TASKSET = '/usr/bin/taskset';
+
 async function wrk(url: string, connections: number, seconds: number): Promise<LoadResult> {
-  const { stdout } = await promisify(execFile)(WRK, [
+  const [command, args] = onCpu(0, WRK, [
     '-t1',
     `-c${connections}`,
     `-d${seconds}s`,
     '--latency',
     url,
   ]);
+  const { stdout } = await promisify(execFile)(command, args);
   const bad = /Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)/.exec(stdout);
   if (bad) throw new Error(`${url}: ${bad[0]}`);
   const requests = Number(/(\d+) requests in/.exec(stdout)?.[1]);

@@ -23,9 +23,8 @@ import {
 } from './neutral.js';
 import { NodeHookRequest } from './hook.js';
 import { nestMounts, routeLabel, withMount } from './route.js';
-import { RouteTable } from './table.js';
 
-type Verb = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'options';
+type Verb = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 /**
  * The express 5 engine: engine-neutral routes and the express-style ones
@@ -38,7 +37,6 @@ export class ExpressEngine implements Engine {
   private parseJson?: RequestHandler | undefined;
   private readonly adminPaths = new Set<string>();
   private guardHandler?: RequestHandler | undefined;
-  private table?: RouteTable | undefined;
 
   /** Parses a JSON body, for routes that take one: after routing, after the admin check. */
   readonly parseBody: RequestHandler = (req, res, next) =>
@@ -80,7 +78,7 @@ export class ExpressEngine implements Engine {
     const chain = WITH_BODY.has(method) ? [this.parseBody, handle] : [handle];
     const verb = method.toLowerCase() as Verb;
     if (admin) this.adminRoute(verb, path, chain);
-    else this.addRoute(verb, path, chain);
+    else this.app[verb](path, ...chain);
   }
 
   /** A hook as middleware at this place of the app; express passes a rejection on as an error. */
@@ -98,7 +96,7 @@ export class ExpressEngine implements Engine {
   /** An express-style route: the body parser first for methods with a body. */
   add(verb: Verb, path: string, handlers: RequestHandler[]): void {
     const body = WITH_BODY.has(verb.toUpperCase()) ? [this.parseBody] : [];
-    this.addRoute(verb, path, [...body, ...handlers]);
+    this.app[verb](path, ...body, ...handlers);
   }
 
   /** An express-style admin route: the guard first (also for OPTIONS), then the body parser. */
@@ -137,30 +135,11 @@ export class ExpressEngine implements Engine {
   }
 
   private adminRoute(verb: Verb, path: string, handlers: RequestHandler[]): void {
-    this.addRoute(verb, path, [this.guard, ...handlers]);
+    this.app[verb](path, this.guard, ...handlers);
     if (this.adminPaths.has(path)) return;
     this.adminPaths.add(path);
     // preflight and OPTIONS probes go through the same guard before express answers them
-    this.addRoute('options', path, [this.guard]);
-  }
-
-  /**
-   * A route at the end of the app: in the route table that is the app's last
-   * layer (a new one if another layer came since), or as a layer of its own
-   * when its first path segment is not literal.
-   */
-  private addRoute(verb: Verb, path: string, handlers: RequestHandler[]): void {
-    const segment = RouteTable.segment(path);
-    if (segment === undefined) {
-      this.app[verb](path, ...handlers);
-      return;
-    }
-    const stack = (this.app.router as unknown as { stack: Array<{ handle: unknown }> }).stack;
-    if (!this.table || stack.at(-1)?.handle !== this.table.handle) {
-      this.table = new RouteTable();
-      this.app.use(this.table.handle);
-    }
-    this.table.group(segment)[verb](path, ...handlers);
+    this.app.options(path, this.guard);
   }
 
   /** A JSON 404 for requests no route answered; a JSON error for errors no handler took. */
