@@ -99,16 +99,9 @@ export class FastifyEngine implements Engine {
 
   route(method: RouteMethod, path: string, handler: RouteHandler, admin: boolean): void {
     this.mayAdd(`${method} ${path}`);
-    const handle: RouteHandlerMethod = (request, reply) => {
-      let out: void | Promise<void>;
-      try {
-        out = handler(new FastifyRouteRequest(request), new FastifyRouteReply(reply));
-      } catch (err) {
-        this.fail(err, request, reply);
-        return;
-      }
-      if (out) out.then(undefined, (err: unknown) => this.fail(err, request, reply));
-    };
+    const handle: RouteHandlerMethod = this.guarded((request, reply) =>
+      handler(new FastifyRouteRequest(request), new FastifyRouteReply(reply)),
+    );
     this.fastify.route({
       method,
       url: path,
@@ -120,16 +113,30 @@ export class FastifyEngine implements Engine {
 
   hook(handler: HookHandler): void {
     this.mayAdd('a hook');
-    this.hooks.push((request, reply, done) => {
+    this.hooks.push(
+      this.guarded((request, reply, done) =>
+        handler(new NodeHookRequest(request.raw, this), new FastifyHookReply(reply), done!),
+      ),
+    );
+  }
+
+  /**
+   * `run` as Fastify calls it (a route's handler, an `onRequest` hook): what it
+   * throws or rejects with is answered as a JSON error.
+   */
+  private guarded(
+    run: (request: FastifyRequest, reply: FastifyReply, done?: () => void) => void | Promise<void>,
+  ): (request: FastifyRequest, reply: FastifyReply, done?: () => void) => void {
+    return (request, reply, done) => {
       let out: void | Promise<void>;
       try {
-        out = handler(new NodeHookRequest(request.raw, this), new FastifyHookReply(reply), done);
+        out = run(request, reply, done);
       } catch (err) {
         this.fail(err, request, reply);
         return;
       }
       if (out) out.then(undefined, (err: unknown) => this.fail(err, request, reply));
-    });
+    };
   }
 
   label(req: IncomingMessage): string {
