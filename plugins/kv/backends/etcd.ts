@@ -71,7 +71,7 @@ export class EtcdBackend implements Backend {
   }
 
   async get(key: string): Promise<RawEntry | undefined> {
-    const res = await this.limit(this.client.kv.range({ key: this.raw(key) }));
+    const res = await this.deadlines.limit(this.client.kv.range({ key: this.raw(key) }));
     const kv = res.kvs[0];
     return kv && this.entry(kv);
   }
@@ -82,7 +82,7 @@ export class EtcdBackend implements Backend {
     const entries: RawEntry[] = [];
     let revision: number | undefined;
     for (let key = start; ;) {
-      const res = await this.limit(
+      const res = await this.deadlines.limit(
         this.client.kv.range({
           key,
           range_end: end,
@@ -103,7 +103,7 @@ export class EtcdBackend implements Backend {
     const leases = new Map<number, string>();
     for (const op of ops) {
       if (op.type === 'put' && op.ttl !== undefined && !leases.has(op.ttl)) {
-        const lease = await this.limit(
+        const lease = await this.deadlines.limit(
           this.client.leaseClient.leaseGrant({ TTL: Math.ceil(op.ttl / 1000) }),
         );
         leases.set(op.ttl, lease.ID);
@@ -114,14 +114,14 @@ export class EtcdBackend implements Backend {
     // one write without compares is a plain Put or DeleteRange: the same outcome as a
     // one-write Txn, and etcd serves it faster
     if (only?.request_put) {
-      const res = await this.limit(this.client.kv.put(only.request_put));
+      const res = await this.deadlines.limit(this.client.kv.put(only.request_put));
       return { ok: true, revision: Number(res.header.revision), deleted: 0 };
     }
     if (only?.request_delete_range) {
-      const res = await this.limit(this.client.kv.deleteRange(only.request_delete_range));
+      const res = await this.deadlines.limit(this.client.kv.deleteRange(only.request_delete_range));
       return { ok: true, revision: Number(res.header.revision), deleted: Number(res.deleted) };
     }
-    const res = await this.limit(
+    const res = await this.deadlines.limit(
       this.client.kv.txn({
         compare: compares.map((c) => ({
           key: this.raw(c.key),
@@ -139,7 +139,9 @@ export class EtcdBackend implements Backend {
   }
 
   async revision(): Promise<number> {
-    const res = await this.limit(this.client.kv.range({ key: this.raw(''), count_only: true }));
+    const res = await this.deadlines.limit(
+      this.client.kv.range({ key: this.raw(''), count_only: true }),
+    );
     return Number(res.header.revision);
   }
 
@@ -195,7 +197,7 @@ export class EtcdBackend implements Backend {
   }
 
   async compact(revision: number): Promise<void> {
-    await this.limit(this.client.kv.compact({ revision, physical: true }));
+    await this.deadlines.limit(this.client.kv.compact({ revision, physical: true }));
   }
 
   async ping(): Promise<void> {
@@ -205,11 +207,6 @@ export class EtcdBackend implements Backend {
   async close(): Promise<void> {
     this.deadlines.close();
     this.client.close();
-  }
-
-  /** A unary call, rejected when etcd does not answer within requestTimeout. */
-  private limit<T>(call: Promise<T>): Promise<T> {
-    return this.deadlines.limit(call);
   }
 
   private request(op: RawOp, leases: Map<number, string>): IRequestOp {
