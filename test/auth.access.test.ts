@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -172,6 +173,37 @@ describe.each(ENGINES)('access rules over HTTP on engine %s', (engine) => {
     const clerk = await token({ roles: ['clerk'] });
     expect((await call('/API/orders/', clerk)).status).toBe(200);
     expect((await call('/api/%zz', clerk)).status).not.toBe(200);
+  });
+
+  it('applies a rule to HEAD as to GET, and to URLs with a fragment or an origin in front', async () => {
+    // sent as written, as a client on a raw socket can: fetch would normalise these
+    const status = (method: string, path: string, bearer: string) =>
+      new Promise<number>((resolve, reject) => {
+        const { port } = new URL(at);
+        request({ port, method, path, headers: { authorization: `Bearer ${bearer}` } }, (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        })
+          .on('error', reject)
+          .end();
+      });
+    const guest = await token({ roles: ['guest'] });
+    const spellings = [
+      '/api/orders#x',
+      '/api/orders/#',
+      '/api\\orders#x',
+      'http://host/api/orders',
+      'HTTPS://user@host/api/orders?x=1',
+    ];
+    for (const [method, path] of [['HEAD', '/api/orders'], ...spellings.map((p) => ['GET', p])])
+      expect({ method, path, status: await status(method!, path!, guest) }).toEqual({
+        method,
+        path,
+        status: 403,
+      });
+    const clerk = await token({ roles: ['clerk'] });
+    expect(await status('HEAD', '/api/orders', clerk)).toBe(200);
+    expect(await status('GET', 'http://host/api/orders', clerk)).toBe(200);
   });
 
   it('lets admin routes take a JWT with the admin role beside the static token', async () => {

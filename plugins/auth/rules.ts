@@ -2,7 +2,8 @@
  * Who may call what. `match` is `[METHOD ]/path`: segments compare literally,
  * `*` stands for one segment and a final `**` for any rest. HTTP routes and
  * gRPC methods (`/package.Service/Method`) use the same form; a rule with an
- * HTTP method never matches a gRPC call. HTTP paths compare as both engines
+ * HTTP method never matches a gRPC call, and one on GET also covers HEAD (both
+ * engines answer HEAD with the GET route). HTTP paths compare as both engines
  * route them: in any case, a trailing slash ignored.
  */
 export interface AccessRule {
@@ -75,10 +76,15 @@ export function findRule(rules: CompiledRule[], target: Target): AccessRule | un
   const http = target.method !== undefined;
   const segments = (http ? routedPath(target.path) : target.path).split('/').slice(1);
   for (const compiled of rules) {
-    if (compiled.method !== undefined && compiled.method !== target.method) continue;
+    if (compiled.method !== undefined && !sameMethod(compiled.method, target.method)) continue;
     if (matches(http ? compiled.lower : compiled.segments, segments)) return compiled.rule;
   }
   return undefined;
+}
+
+/** Whether a rule's method covers a request's: both engines answer HEAD with the GET route. */
+function sameMethod(rule: string, method: string | undefined): boolean {
+  return rule === method || (method === 'HEAD' && rule === 'GET');
 }
 
 /** An HTTP path as the routers of both engines match it: lower case, without a trailing slash. */
