@@ -21,7 +21,7 @@ import {
   type RouteRequest,
   WITH_BODY,
 } from './neutral.js';
-import { NodeHookRequest } from './hook.js';
+import { NodeHookRequest, runHook } from './hook.js';
 import { nestMounts, routeLabel, withMount } from './route.js';
 
 type Verb = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -64,8 +64,7 @@ export class ExpressEngine implements Engine {
   }
 
   route(method: RouteMethod, path: string, handler: RouteHandler, admin: boolean): void {
-    // express takes a thrown undefined for "not handled": pass every throw on as an error
-    const fail = (next: NextFunction, err: unknown) => next(err ?? toError(err));
+    const fail = (next: NextFunction, err: unknown) => next(thrown(err));
     const handle: RequestHandler = (req, res, next) => {
       let out: void | Promise<void>;
       try {
@@ -81,16 +80,18 @@ export class ExpressEngine implements Engine {
     else this.app[verb](path, ...chain);
   }
 
-  /** A hook as middleware at this place of the app; express passes a rejection on as an error. */
+  /** A hook as middleware at this place of the app. */
   hook(handler: HookHandler): void {
-    this.app.use((req, res, next) => {
-      try {
-        return handler(new NodeHookRequest(req, this), new ExpressReply(res), next);
-      } catch (err) {
-        // express takes a thrown undefined for "not handled"
-        next(err ?? toError(err));
-      }
-    });
+    this.app.use((req, res, next) =>
+      runHook(
+        handler,
+        new NodeHookRequest(req, this),
+        new ExpressReply(res),
+        () => next(),
+        (err) => next(thrown(err)),
+        (err) => this.logFailure(req, err, 'after its hook let it on'),
+      ),
+    );
   }
 
   /** An express-style route: the body parser first for methods with a body. */
@@ -149,15 +150,30 @@ export class ExpressEngine implements Engine {
       return;
     }
     const answer = errorAnswer(err);
-    if (answer.log) {
-      const error = toError(err);
-      this.settings?.log.error(`${req.method} ${req.originalUrl} failed: ${error.message}`, {
-        stack: error.stack,
-      });
-    }
-    if (res.headersSent) res.destroy();
-    else res.status(answer.status).json({ error: answer.message });
+    if (answer.log || res.headersSent) this.logFailure(req, err);
+    // an answer cut short is no answer; one sent in full stays, with the connection
+    if (res.headersSent) {
+      if (!res.writableEnded) res.destroy();
+    } else res.status(answer.status).json({ error: answer.message });
   }
+
+  /** Logs what failed for a request, with the stack. */
+  private logFailure(req: Request, err: unknown, when = ''): void {
+    const error = toError(err);
+    this.settings?.log.error(
+      `${req.method} ${req.originalUrl} failed${when && ` ${when}`}: ${error.message}`,
+      { stack: error.stack },
+    );
+  }
+}
+
+/**
+ * What a handler threw, as express takes it on: express reads a falsy value
+ * as "not failed" and the strings `route` and `router` as "skip", so every
+ * value but an object becomes an Error.
+ */
+function thrown(err: unknown): unknown {
+  return typeof err === 'object' && err !== null ? err : toError(err);
 }
 
 /** An express request as a `RouteRequest`. */

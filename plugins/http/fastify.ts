@@ -1,4 +1,10 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import {
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  validateHeaderName,
+  validateHeaderValue,
+} from 'node:http';
 import type {
   FastifyInstance,
   FastifyReply,
@@ -21,7 +27,7 @@ import {
   type RouteReply,
   type RouteRequest,
 } from './neutral.js';
-import { NodeHookRequest } from './hook.js';
+import { NodeHookRequest, runHook } from './hook.js';
 import { UNMATCHED } from './route.js';
 
 /** The Fastify 5 factory, as the `fastify` package exports it. */
@@ -99,9 +105,17 @@ export class FastifyEngine implements Engine {
 
   route(method: RouteMethod, path: string, handler: RouteHandler, admin: boolean): void {
     this.mayAdd(`${method} ${path}`);
-    const handle: RouteHandlerMethod = this.guarded((request, reply) =>
-      handler(new FastifyRouteRequest(request), new FastifyRouteReply(reply)),
-    );
+    // what the handler throws or rejects with is answered as a JSON error
+    const handle: RouteHandlerMethod = (request, reply) => {
+      let out: void | Promise<void>;
+      try {
+        out = handler(new FastifyRouteRequest(request), new FastifyRouteReply(reply));
+      } catch (err) {
+        this.fail(err, request, reply);
+        return;
+      }
+      if (out) out.then(undefined, (err: unknown) => this.fail(err, request, reply));
+    };
     this.fastify.route({
       method,
       url: path,
@@ -113,30 +127,16 @@ export class FastifyEngine implements Engine {
 
   hook(handler: HookHandler): void {
     this.mayAdd('a hook');
-    this.hooks.push(
-      this.guarded((request, reply, done) =>
-        handler(new NodeHookRequest(request.raw, this), new FastifyHookReply(reply), done!),
+    this.hooks.push((request, reply, done) =>
+      runHook(
+        handler,
+        new NodeHookRequest(request.raw, this),
+        new FastifyHookReply(reply),
+        done,
+        (err) => this.fail(err, request, reply),
+        (err) => this.logFailure(request, err, 'after its hook let it on'),
       ),
     );
-  }
-
-  /**
-   * `run` as Fastify calls it (a route's handler, an `onRequest` hook): what it
-   * throws or rejects with is answered as a JSON error.
-   */
-  private guarded(
-    run: (request: FastifyRequest, reply: FastifyReply, done?: () => void) => void | Promise<void>,
-  ): (request: FastifyRequest, reply: FastifyReply, done?: () => void) => void {
-    return (request, reply, done) => {
-      let out: void | Promise<void>;
-      try {
-        out = run(request, reply, done);
-      } catch (err) {
-        this.fail(err, request, reply);
-        return;
-      }
-      if (out) out.then(undefined, (err: unknown) => this.fail(err, request, reply));
-    };
   }
 
   label(req: IncomingMessage): string {
@@ -196,20 +196,26 @@ export class FastifyEngine implements Engine {
     });
   }
 
+  /** Logs what failed for a request, with the stack. */
+  private logFailure(request: FastifyRequest, err: unknown, when = ''): void {
+    const error = toError(err);
+    this.settings.log.error(
+      `${request.method} ${request.url} failed${when && ` ${when}`}: ${error.message}`,
+      { stack: error.stack },
+    );
+  }
+
   /** A JSON error for what a route threw or rejected, or what failed before it ran. */
   private fail(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
     const raw = request.raw as Labelled;
     const url = request.routeOptions.url;
     if (raw[LABEL] === undefined && url !== undefined) raw[LABEL] = url.toLowerCase();
     const answer = errorAnswer(err);
-    if (answer.log) {
-      const error = toError(err);
-      this.settings.log.error(`${request.method} ${request.url} failed: ${error.message}`, {
-        stack: error.stack,
-      });
-    }
-    if (reply.sent || reply.raw.headersSent) {
-      reply.raw.destroy();
+    const sent = reply.sent || reply.raw.headersSent;
+    if (answer.log || sent) this.logFailure(request, err);
+    if (sent) {
+      // an answer cut short is no answer; one sent in full stays, with the connection
+      if (!reply.raw.writableEnded) reply.raw.destroy();
       return;
     }
     void reply
@@ -272,6 +278,9 @@ class FastifyRouteReply implements RouteReply {
     return this;
   }
   header(name: string, value: string): this {
+    // refused here, as Node's setHeader does on express, not when Fastify writes the head
+    validateHeaderName(name);
+    validateHeaderValue(name, value);
     void this.reply.header(name, value);
     return this;
   }
