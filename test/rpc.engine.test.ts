@@ -170,6 +170,25 @@ describe.each(ENGINES)('on engine %s', (engine) => {
     expect(await badUrl.json()).toEqual({ error: expect.any(String) });
   });
 
+  it('takes only an object or an array as a JSON body, as express does', async () => {
+    const { url } = await started();
+    const patch = (body: string) =>
+      fetch(`${url}/echo/9`, {
+        method: 'PATCH',
+        body,
+        headers: { 'content-type': 'application/json' },
+      });
+    for (const body of ['null', ' "text"', '3', 'true']) {
+      const res = await patch(body);
+      expect({ body, status: res.status, answer: await res.json() }).toEqual({
+        body,
+        status: 400,
+        answer: { error: expect.any(String) as string },
+      });
+    }
+    expect(await (await patch(' [1]')).json()).toMatchObject({ body: [1] });
+  });
+
   it("labels and gates routes added on the engine's own object", async () => {
     const { url } = await started();
     expect(await (await fetch(`${url}/own/1`)).text()).toBe('own');

@@ -30,6 +30,20 @@ export function checkDepth(buf: Buffer, depth: number): void {
   }
 }
 
+/**
+ * Throws a 400 error unless the JSON text in `buf` is an object or an array,
+ * as express's parser takes it (`strict`): never `null`, a number or a string.
+ */
+export function checkTopLevel(buf: Buffer): void {
+  const first = buf.find((c) => !JSON_SPACE.has(c));
+  if (first !== 0x7b && first !== 0x5b) {
+    throw Object.assign(new Error('the JSON body must be an object or an array'), {
+      status: 400,
+      type: 'entity.parse.failed',
+    });
+  }
+}
+
 /** A size such as `100kb`, `1.5mb`, `512` (bytes; units b, kb, mb, gb of 1024) in bytes; undefined when it is none. */
 export function parseSize(text: string): number | undefined {
   const match = SIZE.exec(text.trim());
@@ -42,6 +56,7 @@ export function parseSize(text: string): number | undefined {
 export const SIZE = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i;
 const UNITS = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
 
+const JSON_SPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const OPEN = new Set([0x5b, 0x7b]);

@@ -14,7 +14,7 @@ import type {
 } from 'fastify';
 import { toError } from '../../src/index.js';
 import type { AdminDecision } from './admin.js';
-import { checkDepth } from './body.js';
+import { checkDepth, checkTopLevel } from './body.js';
 import type { Engine, EngineSettings } from './engine.js';
 import {
   defaultType,
@@ -85,6 +85,7 @@ export class FastifyEngine implements Engine {
       if (buf.length === 0) return done(null, undefined);
       try {
         checkDepth(buf, settings.bodyDepth);
+        checkTopLevel(buf);
         done(null, JSON.parse(buf.toString('utf8')));
       } catch (err) {
         done(Object.assign(toError(err), { statusCode: 400 }), undefined);
