@@ -184,6 +184,7 @@ describe.each(ENGINES)('on engine %s', (engine) => {
         headers: { authorization: 'Bearer a-token' },
       });
       expect(allowed.status).toBe(200);
+      expect(allowed.headers.get('allow')).toBe(engine === 'express' ? 'GET, HEAD' : 'GET');
     });
 
     it('warns when it listens beyond loopback without a token', async () => {

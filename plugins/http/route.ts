@@ -58,6 +58,8 @@ const LABEL = Symbol('flavorkit.label');
 export function routeLabel(req: Request): string {
   const route = req.route as { path?: unknown; [LABEL]?: string } | undefined;
   if (!route) return UNMATCHED;
+  // a route on the app itself (or under a router mounted at `/`): its declared path
+  if (req.baseUrl === '' && route[LABEL] !== undefined) return route[LABEL];
   const base = (req as Mounted)[MOUNT];
   if (base === undefined && route[LABEL] !== undefined) return route[LABEL];
   const path = declared(route.path);
