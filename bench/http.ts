@@ -2,7 +2,9 @@
 // Fastify 5 and the RPC flavor on Fastify, each in its own child process, loaded in
 // the same run with 50 connections (wrk when installed, autocannon otherwise).
 // Prints the medians of 5 rounds: requests/s, p99 latency, server CPU per request,
-// and what the flavor keeps of its bare engine's rate.
+// and what the flavor keeps of its bare engine's rate; then each flavor and its
+// bare engine loaded at the same time on one core, for a CPU share that the
+// machine's drift between rounds does not move.
 // Usage: npm run bench:http   (BENCH_SECONDS=5 by default)
 import { once } from 'node:events';
 import { loadavg } from 'node:os';
@@ -108,17 +110,24 @@ interface Figures {
   cpu: number;
 }
 
-async function measure(kind: Kind): Promise<Figures> {
-  const server = await startServer(fileURLToPath(import.meta.url), kind);
-  const url = `http://127.0.0.1:${server.port}${PATH}`;
+/**
+ * Each server's figures in one round. Two servers are loaded at the same time,
+ * on the same core (each by its own load generator), so that both meet the
+ * same machine: their CPU per request compares even when the machine's speed
+ * drifts from one round to the next.
+ */
+async function measure(...kinds: Kind[]): Promise<Figures[]> {
+  const script = fileURLToPath(import.meta.url);
+  const servers = await Promise.all(kinds.map((kind) => startServer(script, kind)));
+  const urls = servers.map((server) => `http://127.0.0.1:${server.port}${PATH}`);
   try {
-    await load(url, CONNECTIONS, WARM_UP_SECONDS);
-    server.restartCpu();
-    const result = await load(url, CONNECTIONS, SECONDS);
-    const cpu = await server.stop();
-    return { rate: result.rate, p99: result.p99, cpu: cpu / result.requests };
+    await Promise.all(urls.map((url) => load(url, CONNECTIONS, WARM_UP_SECONDS)));
+    for (const server of servers) server.restartCpu();
+    const results = await Promise.all(urls.map((url) => load(url, CONNECTIONS, SECONDS)));
+    const cpus = await Promise.all(servers.map((server) => server.stop()));
+    return results.map((r, i) => ({ rate: r.rate, p99: r.p99, cpu: cpus[i]! / r.requests }));
   } finally {
-    await server.stop();
+    await Promise.all(servers.map((server) => server.stop()));
   }
 }
 
@@ -133,7 +142,7 @@ if (process.argv[2] === 'serve') {
   for (let round = 0; round < ROUNDS; round++) {
     // every other round in reverse, so that a load rising or falling during the run favours neither
     for (const kind of round % 2 ? [...kinds].reverse() : kinds) {
-      runs.get(kind)!.push(await measure(kind));
+      runs.get(kind)!.push((await measure(kind))[0]!);
     }
   }
   const med = new Map(
@@ -173,6 +182,20 @@ if (process.argv[2] === 'serve') {
     const cpu = median(pairs.map(({ f, b }) => (100 * b.cpu) / f.cpu));
     console.log(
       `${SERVERS[flavor]} / ${SERVERS[bare]}: ${rate.toFixed(1)}% of the req/s (target >= ${target}%), ${cpu.toFixed(1)}% of the requests per CPU second`,
+    );
+  }
+  // the same pairs at once, side by side on one core: the share of requests per CPU second
+  for (const [flavor, bare] of [
+    ['rpc-express', 'express'],
+    ['rpc-fastify', 'fastify'],
+  ] as const) {
+    const shares: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const [f, b] = await measure(flavor, bare);
+      shares.push((100 * b!.cpu) / f!.cpu);
+    }
+    console.log(
+      `${SERVERS[flavor]} beside ${SERVERS[bare]} on one core, at once: ${median(shares).toFixed(1)}% of the requests per CPU second (${shares.map((x) => x.toFixed(1)).join(', ')})`,
     );
   }
 }
