@@ -17,7 +17,7 @@ afterEach(() => {
 async function listening(): Promise<{ shutdown: GracefulShutdown; port: number }> {
   // wired as the HTTP plugin wires it: told of each request first, and of each answer
   const server = createServer((req, res) => {
-    shutdown.request(req, res);
+    shutdown.request(req, res, performance.now());
     res.end('ok');
   });
   servers.push(server);

@@ -135,8 +135,7 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
     };
     // refused until afterInit and once drained; the engine answers the rest
     const server = createServer((req, res) => {
-      shutdown.request(req, res);
-      if (this.listeners.size > 0) (req as Timed)[BEGAN] = clock.now();
+      shutdown.request(req, res, this.listeners.size > 0 ? clock.now() : NOT_TIMED);
       if (this.serving) engine.listener(req, res);
       else refuse(res);
     });
@@ -297,14 +296,13 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
   /**
    * Node's own HTTP diagnostics channel marks when each response finishes: no
    * listener per request. It is process-wide, so each message is checked against
-   * this plugin's server. The request's start is noted by the server's listener.
+   * this plugin's server. The request's start is noted by the server's listener, with the stop's bookkeeping.
    */
   private readonly onResponseFinish = (message: unknown): void => {
     const { request, response, socket, server } = message as HttpMessage;
     if (server !== this.server) return;
-    this.shutdown?.answered(socket, response);
-    const began = (request as Timed)[BEGAN];
-    if (began === undefined || !this.engine) return;
+    const began = this.shutdown?.answered(socket, response);
+    if (began === undefined || began === NOT_TIMED || !this.engine) return;
     const record: RequestRecord = {
       method: request.method!,
       route: this.engine.label(request),
@@ -346,9 +344,8 @@ interface HttpMessage {
   server: Server;
 }
 
-/** When a request came in, kept on the request only while someone observes requests. */
-const BEGAN = Symbol('began');
-type Timed = { [BEGAN]?: number };
+/** When a request came in, for one that came while no one observed requests. */
+const NOT_TIMED = -1;
 
 /** Node's `performance` is a lazy global getter; read it once. */
 const clock = performance;

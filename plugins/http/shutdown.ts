@@ -18,9 +18,9 @@ export interface ShutdownLimits {
  */
 const IDLE_GRACE_MS = 100;
 
-/** An open connection: the responses still owed on it, and when it closes if it stays idle. */
+/** An open connection: the responses still owed on it (with when their requests came), and when it closes if it stays idle. */
 interface Connection {
-  responses: Set<ServerResponse>;
+  responses: Map<ServerResponse, number>;
   idle?: NodeJS.Timeout | undefined;
 }
 
@@ -90,9 +90,9 @@ export class GracefulShutdown {
    * (unless its headers are out); earlier ones stay keep-alive, so that requests
    * pipelined behind them are still answered.
    */
-  private askToClose(responses: Set<ServerResponse>): void {
-    const newest = [...responses].pop();
-    for (const res of responses) {
+  private askToClose(responses: Map<ServerResponse, number>): void {
+    const newest = [...responses.keys()].pop();
+    for (const res of responses.keys()) {
       if (res.headersSent) continue;
       if (res === newest) {
         res.setHeader('Connection', 'close');
@@ -104,7 +104,7 @@ export class GracefulShutdown {
   }
 
   private readonly onConnection = (socket: Socket): void => {
-    const connection: Connection = { responses: new Set() };
+    const connection: Connection = { responses: new Map() };
     this.open.set(socket, connection);
     socket.once('close', () => {
       clearTimeout(connection.idle);
@@ -113,25 +113,30 @@ export class GracefulShutdown {
   };
 
   /**
-   * Notes a request and the response owed for it. The server's request listener
-   * calls it first, so that the header is set before any handler answers.
+   * Notes a request, the response owed for it, and `began`, when it came (in the
+   * owner's clock; `answered` gives it back). The server's request listener calls
+   * it first, so that the header is set before any handler answers.
    */
-  request(req: IncomingMessage, res: ServerResponse): void {
+  request(req: IncomingMessage, res: ServerResponse, began: number): void {
     const connection = this.open.get(req.socket);
     if (!connection) return;
     if (connection.idle) clearTimeout(connection.idle);
-    connection.responses.add(res);
+    connection.responses.set(res, began);
     if (this.draining) this.askToClose(connection.responses);
   }
 
   /**
    * Notes that a response went out in full (Node's `http.server.response.finish`
-   * channel). A response that never does goes with its connection's `close`.
+   * channel), with when its request came; undefined for one it did not note. A
+   * response that never goes out goes with its connection's `close`.
    */
-  answered(socket: Socket, res: ServerResponse): void {
+  answered(socket: Socket, res: ServerResponse): number | undefined {
     const connection = this.open.get(socket);
-    if (!connection?.responses.delete(res)) return;
-    if (this.draining && connection.responses.size === 0) closeWhenIdle(socket, connection);
+    const began = connection?.responses.get(res);
+    if (began === undefined) return undefined;
+    connection!.responses.delete(res);
+    if (this.draining && connection!.responses.size === 0) closeWhenIdle(socket, connection!);
+    return began;
   }
 }
 
