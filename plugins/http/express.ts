@@ -15,6 +15,7 @@ import {
   errorAnswer,
   type HookHandler,
   JSON_TYPE,
+  logFailure,
   type RouteHandler,
   type RouteMethod,
   type RouteReply,
@@ -89,7 +90,7 @@ export class ExpressEngine implements Engine {
         new ExpressReply(res),
         () => next(),
         (err) => next(thrown(err)),
-        (err) => this.logFailure(req, err, 'after its hook let it on'),
+        (err) => this.logFailed(req, err, 'after its hook let it on'),
       ),
     );
   }
@@ -150,20 +151,15 @@ export class ExpressEngine implements Engine {
       return;
     }
     const answer = errorAnswer(err);
-    if (answer.log || res.headersSent) this.logFailure(req, err);
+    if (answer.log || res.headersSent) this.logFailed(req, err);
     // an answer cut short is no answer; one sent in full stays, with the connection
     if (res.headersSent) {
       if (!res.writableEnded) res.destroy();
     } else res.status(answer.status).json({ error: answer.message });
   }
 
-  /** Logs what failed for a request, with the stack. */
-  private logFailure(req: Request, err: unknown, when = ''): void {
-    const error = toError(err);
-    this.settings?.log.error(
-      `${req.method} ${req.originalUrl} failed${when && ` ${when}`}: ${error.message}`,
-      { stack: error.stack },
-    );
+  private logFailed(req: Request, err: unknown, when?: string): void {
+    logFailure(this.settings?.log, `${req.method} ${req.originalUrl}`, err, when);
   }
 }
 

@@ -22,6 +22,7 @@ import {
   type HookHandler,
   type HookReply,
   JSON_TYPE,
+  logFailure,
   type RouteHandler,
   type RouteMethod,
   type RouteReply,
@@ -135,7 +136,7 @@ export class FastifyEngine implements Engine {
         new FastifyHookReply(reply),
         done,
         (err) => this.fail(err, request, reply),
-        (err) => this.logFailure(request, err, 'after its hook let it on'),
+        (err) => this.logFailed(request, err, 'after its hook let it on'),
       ),
     );
   }
@@ -197,13 +198,8 @@ export class FastifyEngine implements Engine {
     });
   }
 
-  /** Logs what failed for a request, with the stack. */
-  private logFailure(request: FastifyRequest, err: unknown, when = ''): void {
-    const error = toError(err);
-    this.settings.log.error(
-      `${request.method} ${request.url} failed${when && ` ${when}`}: ${error.message}`,
-      { stack: error.stack },
-    );
+  private logFailed(request: FastifyRequest, err: unknown, when?: string): void {
+    logFailure(this.settings.log, `${request.method} ${request.url}`, err, when);
   }
 
   /** A JSON error for what a route threw or rejected, or what failed before it ran. */
@@ -213,7 +209,7 @@ export class FastifyEngine implements Engine {
     if (raw[LABEL] === undefined && url !== undefined) raw[LABEL] = url.toLowerCase();
     const answer = errorAnswer(err);
     const sent = reply.sent || reply.raw.headersSent;
-    if (answer.log || sent) this.logFailure(request, err);
+    if (answer.log || sent) this.logFailed(request, err);
     if (sent) {
       // an answer cut short is no answer; one sent in full stays, with the connection
       if (!reply.raw.writableEnded) reply.raw.destroy();

@@ -296,7 +296,8 @@ export class HttpPlugin implements Plugin, HttpHandlers, AdminAuthorization {
   /**
    * Node's own HTTP diagnostics channel marks when each response finishes: no
    * listener per request. It is process-wide, so each message is checked against
-   * this plugin's server. The request's start is noted by the server's listener, with the stop's bookkeeping.
+   * this plugin's server. The request's start is noted by the server's listener,
+   * with the stop's bookkeeping of the response.
    */
   private readonly onResponseFinish = (message: unknown): void => {
     const { request, response, socket, server } = message as HttpMessage;

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { type Logger, toError } from '../../src/index.js';
 
 /** The methods `route()` registers. */
 export type RouteMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -124,4 +125,15 @@ export function errorAnswer(err: unknown): { status: number; message: string; lo
     return { status, message: (err as Error).message, log: false };
   }
   return { status: 500, message: 'internal server error', log: true };
+}
+
+/** Logs what failed for a request (`GET /path`) with the stack; `when` tells at which point. */
+export function logFailure(
+  log: Logger | undefined,
+  request: string,
+  err: unknown,
+  when = '',
+): void {
+  const error = toError(err);
+  log?.error(`${request} failed${when && ` ${when}`}: ${error.message}`, { stack: error.stack });
 }

@@ -58,10 +58,12 @@ const LABEL = Symbol('flavorkit.label');
 export function routeLabel(req: Request): string {
   const route = req.route as { path?: unknown; [LABEL]?: string } | undefined;
   if (!route) return UNMATCHED;
-  // a route on the app itself (or under a router mounted at `/`): its declared path
-  if (req.baseUrl === '' && route[LABEL] !== undefined) return route[LABEL];
   const base = (req as Mounted)[MOUNT];
-  if (base === undefined && route[LABEL] !== undefined) return route[LABEL];
+  // known once made, for a route outside routers made by router(); on the app
+  // itself (no base URL) that is told without looking for the mount prefix
+  if (route[LABEL] !== undefined && (req.baseUrl === '' || base === undefined)) {
+    return route[LABEL];
+  }
   const path = declared(route.path);
   if (path === undefined) return UNMATCHED;
   if (base === undefined) return (route[LABEL] = path.toLowerCase());

@@ -18,7 +18,10 @@ export interface ShutdownLimits {
  */
 const IDLE_GRACE_MS = 100;
 
-/** An open connection: the responses still owed on it (with when their requests came), and when it closes if it stays idle. */
+/**
+ * An open connection: the responses still owed on it, each with when its request
+ * came, and when it closes if it stays idle.
+ */
 interface Connection {
   responses: Map<ServerResponse, number>;
   idle?: NodeJS.Timeout | undefined;
@@ -133,9 +136,9 @@ export class GracefulShutdown {
   answered(socket: Socket, res: ServerResponse): number | undefined {
     const connection = this.open.get(socket);
     const began = connection?.responses.get(res);
-    if (began === undefined) return undefined;
-    connection!.responses.delete(res);
-    if (this.draining && connection!.responses.size === 0) closeWhenIdle(socket, connection!);
+    if (!connection || began === undefined) return undefined;
+    connection.responses.delete(res);
+    if (this.draining && connection.responses.size === 0) closeWhenIdle(socket, connection);
     return began;
   }
 }
