@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -82,24 +82,44 @@ interface Spec {
   command(dir: string, port: number): { file: string; args: string[]; uid?: number };
 }
 
+/** How often a first start is tried, each on a new port, before the test fails. */
+const FIRST_START_TRIES = 3;
+
 async function startOwn(name: string, spec: Spec): Promise<OwnServer> {
-  const port = await freePort();
+  let port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), `flavorkit-${name}-`));
   spec.prepare?.(dir, port);
   let proc: ChildProcess | undefined;
   const start = async () => {
     const { file, args, uid } = spec.command(dir, port);
     const child = spawn(file, args, {
-      stdio: 'ignore',
+      stdio: ['ignore', 'ignore', 'pipe'],
       ...(uid === undefined ? {} : { uid, gid: uid }),
     });
     proc = child;
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-2000);
+    });
     child.unref();
+    (child.stderr as Socket | null)?.unref();
     const died = once(child, 'exit').then(([code]) => {
-      throw new Error(`${name} on port ${port} exited with code ${String(code)} while starting`);
+      throw new Error(
+        `${name} on port ${port} exited with code ${String(code)} while starting: ${stderr.trim()}`,
+      );
     });
     died.catch(() => undefined);
     await Promise.race([waitForPort(port), died]);
+  };
+  // another process may take the free port before the server binds it: try again on a new one
+  const firstStart = async (tries: number): Promise<void> => {
+    try {
+      await start();
+    } catch (err) {
+      if (tries <= 1 || proc?.exitCode === null) throw err;
+      port = await freePort();
+      await firstStart(tries - 1);
+    }
   };
   const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
     const child = proc;
@@ -109,9 +129,11 @@ async function startOwn(name: string, spec: Spec): Promise<OwnServer> {
     child.kill(signal);
     await gone;
   };
-  await start();
+  await firstStart(FIRST_START_TRIES);
   return {
-    port,
+    get port() {
+      return port;
+    },
     dir,
     kill,
     restart: start,
