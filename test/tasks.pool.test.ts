@@ -122,4 +122,21 @@ describe('tasks', () => {
     expect(messages).toContainEqual(expect.stringMatching(/ignored the abort: stubborn/));
     expect(() => tasks.run('late', () => 1)).toThrow(/not running/);
   });
+
+  it('takes a timeout longer than 24.8 days, or Infinity, as a limit not yet reached', async () => {
+    const { tasks } = await start();
+    const go = deferred();
+    const long = tasks.run('long', () => go.promise.then(() => 'long'), {
+      timeout: 40 * 24 * 3_600_000,
+    });
+    const endless = tasks.run('endless', () => go.promise.then(() => 'endless'), {
+      timeout: Infinity,
+    });
+    // a limit of 5 ms has passed, and one beyond what setTimeout can wait (it fires after 1 ms) would have too
+    const short = tasks.run('short', (signal) => untilAborted(signal), { timeout: 5 });
+    await expect(short.result).rejects.toThrow(/timed out/);
+    go.resolve();
+    expect(await long.result).toBe('long');
+    expect(await endless.result).toBe('endless');
+  });
 });

@@ -60,6 +60,24 @@ describe('recurring tasks', () => {
     expect(await ran.promise).toBeGreaterThanOrEqual(next);
   });
 
+  it('waits for a run time more than 24.8 days away instead of running at once', async () => {
+    const { flavor } = await testAgent(new Replica());
+    let far = 0;
+    const monthly = flavor.tasks.every(
+      'monthly',
+      { everyMs: 30 * 24 * 3_600_000 },
+      () => void far++,
+    );
+    const yearly = flavor.tasks.every('yearly', { cron: '0 0 0 1 1 *' }, () => void far++);
+    const [month, year] = [monthly.nextRun!.getTime(), yearly.nextRun!.getTime()];
+    let near = 0;
+    flavor.tasks.every('near', { everyMs: 10 }, () => void near++);
+    await eventually(() => near >= 3);
+    expect(far).toBe(0);
+    expect(monthly.nextRun!.getTime()).toBe(month);
+    expect(yearly.nextRun!.getTime()).toBe(year);
+  });
+
   it('refuses an invalid cron expression or interval', async () => {
     const { flavor } = await testAgent(new Replica());
     expect(() => flavor.tasks.every('bad', { cron: 'every tuesday' }, () => 1)).toThrow(

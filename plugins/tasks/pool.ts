@@ -1,4 +1,4 @@
-import { toError } from '../../src/index.js';
+import { setTimer, toError } from '../../src/index.js';
 import type { Task } from './task.js';
 
 /** `run` was refused because every worker is busy and the queue is full. */
@@ -72,14 +72,11 @@ export class Pool {
     task.startedAt = Date.now();
     this.running.add(task);
     const { timeout } = task.options;
-    const timer =
-      timeout === undefined
-        ? undefined
-        : setTimeout(() => {
-            const reason = new Error(`task "${task.name}" timed out after ${timeout} ms`);
-            task.controller.abort(reason);
-            task.fail(reason);
-          }, timeout);
+    const cancelTimer = setTimer(timeout ?? Infinity, () => {
+      const reason = new Error(`task "${task.name}" timed out after ${timeout} ms`);
+      task.controller.abort(reason);
+      task.fail(reason);
+    });
     void Promise.resolve()
       .then(() => task.fn(task.controller.signal, task.report))
       .then(
@@ -88,7 +85,7 @@ export class Pool {
           task.fail(err === undefined ? new Error('the task threw undefined') : toError(err)),
       )
       .finally(() => {
-        clearTimeout(timer);
+        cancelTimer();
         this.running.delete(task);
         this.finished(task);
         const next = this.queue.shift();

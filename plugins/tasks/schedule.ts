@@ -1,4 +1,4 @@
-import { type Logger, messageOf } from '../../src/index.js';
+import { type Logger, messageOf, setTimer } from '../../src/index.js';
 import type { TaskLock } from './lock.js';
 import type { Task } from './task.js';
 
@@ -34,7 +34,7 @@ export interface Recurring {
  * replicas sharing the lock exactly one runs it.
  */
 export class Schedule implements Recurring {
-  private timer?: NodeJS.Timeout | undefined;
+  private cancelTimer?: (() => void) | undefined;
   private next?: number | undefined;
   private current?: Task | undefined;
   private stopped = true;
@@ -57,7 +57,7 @@ export class Schedule implements Recurring {
 
   stop(): void {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.cancelTimer?.();
     this.next = undefined;
   }
 
@@ -66,7 +66,8 @@ export class Schedule implements Recurring {
     const at = this.nextAfter(after);
     this.next = at;
     if (at === undefined) return;
-    this.timer = setTimeout(() => void this.fire(at), Math.max(0, at - Date.now()));
+    // also past the 24.8 days a single setTimeout can wait
+    this.cancelTimer = setTimer(Math.max(0, at - Date.now()), () => void this.fire(at));
   }
 
   private async fire(at: number): Promise<void> {
