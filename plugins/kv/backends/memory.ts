@@ -55,7 +55,8 @@ export class MemoryBackend implements Backend {
 
   constructor(private readonly options: MemoryOptions) {
     this.where = options.file ? `file ${options.file}` : 'memory';
-    if (options.file) this.load(options.file);
+    // a new file is written at once, so that a path that cannot be written fails the start
+    if (options.file && !this.load(options.file)) this.save();
     this.compacted = this.rev;
     this.scheduleExpiry();
   }
@@ -176,17 +177,19 @@ export class MemoryBackend implements Backend {
     void this.commit([], ops).then(() => this.scheduleExpiry());
   }
 
-  private load(file: string): void {
+  /** Reads the file; false when there is none yet. */
+  private load(file: string): boolean {
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw err;
     }
     const saved = JSON.parse(text) as Persisted;
     this.rev = saved.revision;
     for (const [key, stored] of saved.entries) this.data.set(key, stored);
+    return true;
   }
 
   private save(): void {

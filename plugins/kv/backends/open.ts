@@ -48,8 +48,17 @@ export async function openBackend(
   log: Logger,
 ): Promise<Backend> {
   const kind = backendKind(plugin, cfg);
-  if (kind === 'memory')
-    return new MemoryBackend({ history: cfg.history, ...(cfg.file ? { file: cfg.file } : {}) });
+  if (kind === 'memory') {
+    try {
+      return new MemoryBackend({ history: cfg.history, ...(cfg.file ? { file: cfg.file } : {}) });
+    } catch (err) {
+      throw configError(
+        plugin,
+        'file',
+        `${cfg.file}: ${err instanceof Error ? err.message : String(err)}; give a writable path to a JSON file this store wrote, or none`,
+      );
+    }
+  }
   const url = cfg.url ?? (kind === 'etcd' ? 'etcd://127.0.0.1:2379' : 'redis://127.0.0.1:6379');
   const connect =
     kind === 'etcd' ? () => openEtcd(plugin, cfg, url) : () => openRedis(plugin, cfg, url);
