@@ -1,4 +1,5 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { setTimer } from '../../../src/index.js';
 import type {
   Backend,
   BackendWatch,
@@ -50,7 +51,7 @@ export class MemoryBackend implements Backend {
   private rev = 0;
   /** Revisions up to this one are no longer in the log. */
   private compacted = 0;
-  private expiryTimer?: NodeJS.Timeout;
+  private cancelExpiry: () => void = () => undefined;
   private saveTimer?: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: MemoryOptions) {
@@ -133,7 +134,7 @@ export class MemoryBackend implements Backend {
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {
-    clearTimeout(this.expiryTimer);
+    this.cancelExpiry();
     this.subscribers.clear();
     if (this.saveTimer) {
       clearTimeout(this.saveTimer);
@@ -161,13 +162,13 @@ export class MemoryBackend implements Backend {
   }
 
   private scheduleExpiry(): void {
-    clearTimeout(this.expiryTimer);
+    this.cancelExpiry();
     let next = Infinity;
     for (const s of this.data.values())
       if (s.expires !== undefined) next = Math.min(next, s.expires);
     if (next === Infinity) return;
-    this.expiryTimer = setTimeout(() => this.expire(), Math.max(0, next - Date.now()));
-    this.expiryTimer.unref();
+    // setTimer waits longer than a timer can (2^31 ms): a month's TTL fired at once, again and again
+    this.cancelExpiry = setTimer(Math.max(0, next - Date.now()), () => this.expire(), true);
   }
 
   private expire(): void {
