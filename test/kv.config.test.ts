@@ -45,6 +45,7 @@ describe('kv settings', () => {
       /is etcd but url is a redis URL/,
     ],
     [{ backend: 'consul' }, 'backend', /memory, etcd, redis/],
+    [{ backend: 'etcd', namespace: 'a:b' }, 'namespace', /holds ":"/],
   ])('refuses %o naming the setting', async (settings, setting, message) => {
     const error = (await startFailure(settings)) as ConfigError;
     expect(error).toMatchObject({ code: 'FK_CONFIG', plugin: 'kv' });

@@ -126,4 +126,23 @@ describe.each(targets)('kv store on $kind', (target: KvTarget) => {
       await kv.delete('/ttl/long');
     }
   });
+
+  it.skipIf(target.kind === 'memory')(
+    'keeps a namespace apart from one that starts with the same text',
+    async () => {
+      const settings = target.settings();
+      const sibling = await startKv({ ...settings, namespace: `${String(settings.namespace)}-eu` });
+      const own = await startKv(settings);
+      try {
+        await sibling.kv.put('/orders/1', 'theirs');
+        await own.kv.put('/orders/1', 'ours');
+        expect(await collect(own.kv.keys(''))).toEqual(['/orders/1']);
+        expect(await own.kv.delete('', { prefix: true })).toBe(1);
+        expect(await sibling.kv.get('/orders/1')).toMatchObject({ value: 'theirs' });
+      } finally {
+        await own.stop();
+        await sibling.stop();
+      }
+    },
+  );
 });

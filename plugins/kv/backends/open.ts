@@ -77,6 +77,12 @@ export async function openBackend(
 }
 
 async function openEtcd(plugin: string, cfg: KvConfig, url: string): Promise<Backend> {
+  if (cfg.namespace.includes(':'))
+    throw configError(
+      plugin,
+      'namespace',
+      `"${cfg.namespace}" holds ":", which etcd keys use to end the namespace; leave it out`,
+    );
   const etcd3 = await load(plugin, 'etcd3', () => import('etcd3'));
   const { EtcdBackend } = await import('./etcd.js');
   const scheme = url.startsWith('etcds:') ? 'https' : 'http';
