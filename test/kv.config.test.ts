@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Agent, type ConfigError } from '../src/index.js';
@@ -42,11 +45,29 @@ describe('kv settings', () => {
       /is etcd but url is a redis URL/,
     ],
     [{ backend: 'consul' }, 'backend', /memory, etcd, redis/],
+    [{ backend: 'etcd', namespace: 'a:b' }, 'namespace', /holds ":"/],
   ])('refuses %o naming the setting', async (settings, setting, message) => {
     const error = (await startFailure(settings)) as ConfigError;
     expect(error).toMatchObject({ code: 'FK_CONFIG', plugin: 'kv' });
     expect(error.issues).toEqual([expect.objectContaining({ plugin: 'kv', setting })]);
     expect(error.issues[0]!.message).toMatch(message);
+  });
+
+  it('fails the start naming the file setting when the file cannot be written or read', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kv-file-'));
+    try {
+      const missing = join(dir, 'no-such-dir', 'kv.json');
+      const broken = join(dir, 'broken.json');
+      writeFileSync(broken, 'not json');
+      for (const file of [missing, broken]) {
+        const error = (await startFailure({ file })) as ConfigError;
+        expect(error).toMatchObject({ code: 'FK_CONFIG', plugin: 'kv' });
+        expect(error.issues).toEqual([expect.objectContaining({ plugin: 'kv', setting: 'file' })]);
+        expect(error.issues[0]!.message).toContain(file);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it.each(['etcd', 'redis'])(

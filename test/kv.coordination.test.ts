@@ -82,6 +82,22 @@ describe.each(targets)('locks and elections on $kind', (target: KvTarget) => {
     await e.close();
   });
 
+  it('rejects a lock and a campaign still waiting when the agent stops, as closed', async () => {
+    const own = await startKv(target.settings());
+    await own.kv.lock('stopping', { ttl: 5_000 });
+    const waiting = own.kv.lock('stopping', { ttl: 5_000 }).catch((e: unknown) => e);
+    const leader = own.kv.election('stopping');
+    await leader.campaign('first', { ttl: 5_000 });
+    const campaign = own.kv
+      .election('stopping')
+      .campaign('second', { ttl: 5_000 })
+      .catch((e: unknown) => e);
+    await own.kv.put('/after-the-waits', 1);
+    await own.stop();
+    expect(await waiting).toMatchObject({ code: 'FK_KV', reason: 'closed' });
+    expect(await campaign).toMatchObject({ code: 'FK_KV', reason: 'closed' });
+  });
+
   describe.skipIf(target.kind === 'memory')('with a second process', () => {
     const env = () => ({
       KV_URL: String(settings.url),

@@ -129,6 +129,26 @@ describe.each(targets)('bad input on $kind', (target: KvTarget) => {
     await watch.close();
   });
 
+  it('delivers the readable changes of a transaction that also holds an unreadable value', async () => {
+    const { kv } = s;
+    const delivered: unknown[] = [];
+    const wait = until(() => delivered.includes('last'));
+    const watch = await kv.watch('/dec2/', (e) => {
+      if (e.type === 'put') delivered.push(e.value);
+      wait.poke();
+    });
+    await kv.transaction({
+      then: [
+        { put: '/dec2/a', value: 'unreadable' },
+        { put: '/dec2/b', value: 'readable' },
+      ],
+    });
+    await kv.put('/dec2/c', 'last');
+    await wait.done;
+    expect(delivered).toEqual(['readable', 'last']);
+    await watch.close();
+  });
+
   it('refuses undefined values, bad TTLs and bad revisions', async () => {
     const { kv } = s;
     await refused(() => kv.put('/v', undefined), 'invalid-value');

@@ -110,4 +110,39 @@ describe.each(targets)('kv store on $kind', (target: KvTarget) => {
     expect(events).toEqual(['put', 'put', 'delete']);
     await watch.close();
   });
+
+  it('keeps a key with a TTL longer than a timer can wait (2^31 ms and more)', async () => {
+    const { kv } = s;
+    const warnings: string[] = [];
+    const heard = (w: Error) => warnings.push(w.name);
+    process.on('warning', heard);
+    try {
+      await kv.put('/ttl/long', 'a month', { ttl: 30 * 24 * 3_600_000 });
+      await new Promise((r) => setTimeout(r, 50));
+      expect(await kv.get('/ttl/long')).toMatchObject({ value: 'a month' });
+      expect(warnings).not.toContain('TimeoutOverflowWarning');
+    } finally {
+      process.off('warning', heard);
+      await kv.delete('/ttl/long');
+    }
+  });
+
+  it.skipIf(target.kind === 'memory')(
+    'keeps a namespace apart from one that starts with the same text',
+    async () => {
+      const settings = target.settings();
+      const sibling = await startKv({ ...settings, namespace: `${String(settings.namespace)}-eu` });
+      const own = await startKv(settings);
+      try {
+        await sibling.kv.put('/orders/1', 'theirs');
+        await own.kv.put('/orders/1', 'ours');
+        expect(await collect(own.kv.keys(''))).toEqual(['/orders/1']);
+        expect(await own.kv.delete('', { prefix: true })).toBe(1);
+        expect(await sibling.kv.get('/orders/1')).toMatchObject({ value: 'theirs' });
+      } finally {
+        await own.stop();
+        await sibling.stop();
+      }
+    },
+  );
 });

@@ -63,4 +63,28 @@ describe.each(targets)('sync on $kind', (target: KvTarget) => {
     expect(revisions.length).toBeGreaterThan(0);
     await sync.close();
   });
+
+  it('hands on the rest of a transaction after onChange throws on one of its changes', async () => {
+    const { kv } = s;
+    const seen: string[] = [];
+    const wait = until(() => seen.includes('/s2/z'));
+    const sync = await kv.sync('/s2/', {
+      onResync: () => undefined,
+      onChange(e) {
+        seen.push(e.key);
+        wait.poke();
+        if (e.key === '/s2/a') throw new Error('a bug in the handler');
+      },
+    });
+    await kv.transaction({
+      then: [
+        { put: '/s2/a', value: 1 },
+        { put: '/s2/b', value: 2 },
+      ],
+    });
+    await kv.put('/s2/z', 3);
+    await wait.done;
+    expect(seen).toEqual(['/s2/a', '/s2/b', '/s2/z']);
+    await sync.close();
+  });
 });

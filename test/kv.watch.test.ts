@@ -116,6 +116,29 @@ describe.each(targets)('watch on $kind', (target: KvTarget) => {
     expect(order).toEqual(['start 1', 'end 1', 'start 2', 'end 2']);
     await watch.close();
   });
+
+  it('delivers the rest of a transaction after the listener throws on one of its changes', async () => {
+    const { kv } = s;
+    const seen: string[] = [];
+    const wait = until(() => seen.includes('/w5/z'));
+    const watch = await kv.watch('/w5/', (e) => {
+      if (e.type === 'resync') return;
+      seen.push(e.key);
+      wait.poke();
+      if (e.key === '/w5/a') throw undefined;
+    });
+    await kv.transaction({
+      then: [
+        { put: '/w5/a', value: 1 },
+        { put: '/w5/b', value: 2 },
+        { put: '/w5/c', value: 3 },
+      ],
+    });
+    await kv.put('/w5/z', 4);
+    await wait.done;
+    expect(seen).toEqual(['/w5/a', '/w5/b', '/w5/c', '/w5/z']);
+    await watch.close();
+  });
 });
 
 describe.each(targets.filter((t) => t.kind !== 'etcd'))(

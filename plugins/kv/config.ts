@@ -19,7 +19,10 @@ export class KvConfig {
   @IsString()
   url?: string;
 
-  @Setting({ description: 'prefix of every key on the server (etcd key prefix, Redis hash tag)' })
+  @Setting({
+    description:
+      'prefix of every key on the server (etcd "<namespace>:", Redis hash tag); no ":" on etcd',
+  })
   @IsString()
   namespace = 'flavorkit';
 

@@ -32,21 +32,21 @@ export class Election {
   private watching?: Promise<Watch>;
   private current: string | undefined;
 
+  /** `until` gives the signal a campaign waits under: the caller's, and the store's stop. */
   constructor(
     private readonly store: KvStore,
     readonly name: string,
+    private readonly until: (signal?: AbortSignal) => AbortSignal | undefined = (s) => s,
   ) {}
 
   /** Resolves once `id` is the leader. */
   async campaign(id: string, options: CampaignOptions = {}): Promise<void> {
+    const signal = this.until(options.signal);
     const held = await HeldKey.take<unknown>(
       this.store,
       ELECTIONS + this.name,
       { id },
-      {
-        ttl: options.ttl ?? 15_000,
-        ...(options.signal ? { signal: options.signal } : {}),
-      },
+      { ttl: options.ttl ?? 15_000, ...(signal ? { signal } : {}) },
     );
     this.held = held;
     void held.lost.then(() => {

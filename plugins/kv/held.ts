@@ -45,12 +45,28 @@ export class HeldKey<T> {
     value: T,
     options: HoldOptions,
   ): Promise<HeldKey<T>> {
+    const { signal } = options;
     for (;;) {
-      options.signal?.throwIfAborted();
-      const revision = await store.putIfAbsent(key, value, { ttl: options.ttl });
-      if (revision !== undefined) return new HeldKey(store, key, value, options.ttl, revision);
-      const holder = await store.get(key);
-      if (holder) await gone(store, key, holder.revision + 1, options.signal);
+      signal?.throwIfAborted();
+      let revision: number | undefined;
+      try {
+        revision = await store.putIfAbsent(key, value, { ttl: options.ttl });
+        if (revision === undefined) {
+          const holder = await store.get(key);
+          if (holder) await gone(store, key, holder.revision + 1, signal);
+          continue;
+        }
+      } catch (err) {
+        // a wait given up (or cut short by the stop) fails for that reason, not the call's
+        signal?.throwIfAborted();
+        throw err;
+      }
+      if (signal?.aborted) {
+        // given up while the write was on its way: hand the key straight back
+        await store.compareAndDelete(key, revision).catch(() => undefined);
+        signal.throwIfAborted();
+      }
+      return new HeldKey(store, key, value, options.ttl, revision);
     }
   }
 

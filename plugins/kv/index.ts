@@ -67,11 +67,14 @@ export class KvPlugin implements Plugin, KvService {
   private readonly locks = new Set<Lock>();
   private readonly elections = new Set<Election>();
   private readonly owner = randomUUID();
+  /** Aborted when the plugin stops: locks and campaigns still waiting give up. */
+  private stopping = new AbortController();
 
   constructor(private readonly options: KvPluginOptions = {}) {}
 
   async init(ctx: InitContext): Promise<void> {
     const cfg = ctx.config(KvConfig);
+    this.stopping = new AbortController();
     const kind = backendKind(ctx.name, cfg);
     const backend: Backend = await openBackend(ctx.name, cfg, ctx.signal, ctx.log);
     const { status, metrics } = this.deps;
@@ -105,6 +108,14 @@ export class KvPlugin implements Plugin, KvService {
   async close(): Promise<void> {
     const context = this.context;
     if (!context) return;
+    this.stopping.abort(
+      new KvError(
+        context.plugin,
+        'closed',
+        'the store stopped while waiting for a lock or an election',
+        'Wait for locks and elections only between start and stop of the agent',
+      ),
+    );
     await Promise.allSettled([
       ...[...this.locks].map((l) => l.release()),
       ...[...this.elections].map((e) => e.close()),
@@ -116,14 +127,17 @@ export class KvPlugin implements Plugin, KvService {
   }
 
   async lock(name: string, options?: LockOptions): Promise<Lock> {
-    const held = await lock(this.store, name, this.owner, options);
+    const held = await lock(this.store, name, this.owner, {
+      ...options,
+      signal: this.until(options?.signal),
+    });
     this.locks.add(held);
     void held.lost.then(() => this.locks.delete(held));
     return held;
   }
 
   election(name: string): Election {
-    const election = new Election(this.store, name);
+    const election = new Election(this.store, name, (signal) => this.until(signal));
     this.elections.add(election);
     return election;
   }
@@ -174,6 +188,11 @@ export class KvPlugin implements Plugin, KvService {
   }
   compact(revision: number): Promise<void> {
     return this.store.compact(revision);
+  }
+
+  /** Aborts when `signal` does or when the plugin stops. */
+  private until(signal: AbortSignal | undefined): AbortSignal {
+    return signal ? AbortSignal.any([signal, this.stopping.signal]) : this.stopping.signal;
   }
 
   private get store(): Store {

@@ -131,17 +131,13 @@ export class Store<T = unknown> implements KvStore<T> {
       options.fromRevision === undefined
         ? (await this.revision()) + 1
         : Math.max(1, checkRevision(this.ctx.plugin, options.fromRevision, 'fromRevision'));
-    return this.startWatch(full, from, async (item) => {
-      if (item.kind === 'resync') {
-        await listener({
-          type: 'resync',
-          snapshot: this.entries(item.entries),
-          revision: item.revision,
-        });
-        return;
-      }
-      for (const e of item.events) await listener(this.event(e));
-    });
+    return this.startWatch(full, from, (item) =>
+      listener(
+        item.kind === 'resync'
+          ? { type: 'resync', snapshot: this.entries(item.entries), revision: item.revision }
+          : this.event(item.event),
+      ),
+    );
   }
 
   async sync(prefix: string, handlers: SyncHandlers<T>): Promise<Watch> {
@@ -152,7 +148,7 @@ export class Store<T = unknown> implements KvStore<T> {
       try {
         if (item.kind === 'resync')
           await handlers.onResync(this.entries(item.entries), item.revision);
-        else for (const e of item.events) await handlers.onChange(this.event(e));
+        else await handlers.onChange(this.event(item.event));
       } finally {
         first?.();
         first = undefined;
@@ -177,7 +173,7 @@ export class Store<T = unknown> implements KvStore<T> {
   private async startWatch(
     full: string,
     from: number | undefined,
-    deliver: (item: WatchItem) => Promise<void>,
+    deliver: (item: WatchItem) => void | Promise<void>,
   ): Promise<Watch> {
     this.open();
     const engine = new ResumableWatch(this.ctx.backend, full, from, deliver, this.ctx.hooks);

@@ -1,7 +1,11 @@
 import type { Backend, BackendWatch, RawEntry, RawEvent, WatchSink } from './backend.js';
 
-/** What a resumable watch hands on: changes, or a snapshot after history was lost. */
+/** What a resumable watch hands on, one at a time: a change, or a snapshot after history was lost. */
 export type WatchItem =
+  { kind: 'change'; event: RawEvent } | { kind: 'resync'; entries: RawEntry[]; revision: number };
+
+/** What it has received and not yet handed on: a batch of changes, or a snapshot. */
+type Received =
   | { kind: 'events'; events: RawEvent[]; revision: number }
   | { kind: 'resync'; entries: RawEntry[]; revision: number };
 
@@ -29,7 +33,7 @@ export class ResumableWatch {
   private delivered: number;
   private resyncNeeded: boolean;
   private term?: string | undefined;
-  private readonly queue: WatchItem[] = [];
+  private readonly queue: Received[] = [];
   private draining = false;
   private idle: Promise<void> = Promise.resolve();
   private sub?: BackendWatch | undefined;
@@ -146,7 +150,7 @@ export class ResumableWatch {
     return Math.min(MAX_BACKOFF_MS, 25 * 2 ** this.attempts);
   }
 
-  private push(item: WatchItem): void {
+  private push(item: Received): void {
     if (item.kind === 'events') this.hooks.received(item.events.length);
     this.queue.push(item);
     this.hooks.lag(this, this.received - this.delivered);
@@ -156,18 +160,27 @@ export class ResumableWatch {
   }
 
   private async drain(): Promise<void> {
-    for (let item = this.queue.shift(); item; item = this.queue.shift()) {
-      // counted as delivered when handed to the listener, so that a listener (or the code it
-      // wakes) reading `revision` sees the revision of the event it was given
-      this.delivered = item.revision;
-      this.hooks.lag(this, this.received - this.delivered);
-      try {
-        await this.deliver(item);
-      } catch (error) {
-        this.hooks.failed(error);
-      }
-      if (this.closed) break;
+    for (let item = this.queue.shift(); item && !this.closed; item = this.queue.shift()) {
+      if (item.kind === 'resync') await this.hand(item.revision, item);
+      // each change on its own, so that a listener that throws on one still gets the rest
+      else
+        for (const event of item.events) {
+          await this.hand(event.revision, { kind: 'change', event });
+          if (this.closed) break;
+        }
     }
     this.draining = false;
+  }
+
+  private async hand(revision: number, item: WatchItem): Promise<void> {
+    // counted as delivered when handed to the listener, so that a listener (or the code it
+    // wakes) reading `revision` sees the revision of the event it was given
+    this.delivered = revision;
+    this.hooks.lag(this, this.received - this.delivered);
+    try {
+      await this.deliver(item);
+    } catch (error) {
+      this.hooks.failed(error);
+    }
   }
 }

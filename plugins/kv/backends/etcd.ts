@@ -16,7 +16,7 @@ import { Deadlines } from './deadline.js';
 export interface EtcdOptions {
   /** `http://host:port` of each member. */
   hosts: string[];
-  /** Prepended to every key in etcd. */
+  /** Prepended to every key in etcd, followed by `:`; without `:` of its own. */
   namespace: string;
   /** Ms a unary call may take. */
   requestTimeout: number;
@@ -50,7 +50,8 @@ export class EtcdBackend implements Backend {
     options: EtcdOptions,
   ) {
     this.where = options.hosts.map((h) => h.replace(/^\w+:\/\//, '')).join(',');
-    this.ns = options.namespace;
+    // the separator keeps namespace `a` from reading `a-b`'s keys (`a-b:/k` is not under `a:`)
+    this.ns = `${options.namespace}:`;
     this.deadlines = new Deadlines(options.requestTimeout, 'requestTimeout');
   }
 

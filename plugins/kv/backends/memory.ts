@@ -1,4 +1,5 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { setTimer } from '../../../src/index.js';
 import type {
   Backend,
   BackendWatch,
@@ -50,12 +51,13 @@ export class MemoryBackend implements Backend {
   private rev = 0;
   /** Revisions up to this one are no longer in the log. */
   private compacted = 0;
-  private expiryTimer?: NodeJS.Timeout;
+  private cancelExpiry: () => void = () => undefined;
   private saveTimer?: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: MemoryOptions) {
     this.where = options.file ? `file ${options.file}` : 'memory';
-    if (options.file) this.load(options.file);
+    // a new file is written at once, so that a path that cannot be written fails the start
+    if (options.file && !this.load(options.file)) this.save();
     this.compacted = this.rev;
     this.scheduleExpiry();
   }
@@ -132,7 +134,7 @@ export class MemoryBackend implements Backend {
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {
-    clearTimeout(this.expiryTimer);
+    this.cancelExpiry();
     this.subscribers.clear();
     if (this.saveTimer) {
       clearTimeout(this.saveTimer);
@@ -160,13 +162,13 @@ export class MemoryBackend implements Backend {
   }
 
   private scheduleExpiry(): void {
-    clearTimeout(this.expiryTimer);
+    this.cancelExpiry();
     let next = Infinity;
     for (const s of this.data.values())
       if (s.expires !== undefined) next = Math.min(next, s.expires);
     if (next === Infinity) return;
-    this.expiryTimer = setTimeout(() => this.expire(), Math.max(0, next - Date.now()));
-    this.expiryTimer.unref();
+    // setTimer waits longer than a timer can (2^31 ms): a month's TTL fired at once, again and again
+    this.cancelExpiry = setTimer(Math.max(0, next - Date.now()), () => this.expire(), true);
   }
 
   private expire(): void {
@@ -176,17 +178,19 @@ export class MemoryBackend implements Backend {
     void this.commit([], ops).then(() => this.scheduleExpiry());
   }
 
-  private load(file: string): void {
+  /** Reads the file; false when there is none yet. */
+  private load(file: string): boolean {
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw err;
     }
     const saved = JSON.parse(text) as Persisted;
     this.rev = saved.revision;
     for (const [key, stored] of saved.entries) this.data.set(key, stored);
+    return true;
   }
 
   private save(): void {

@@ -48,8 +48,17 @@ export async function openBackend(
   log: Logger,
 ): Promise<Backend> {
   const kind = backendKind(plugin, cfg);
-  if (kind === 'memory')
-    return new MemoryBackend({ history: cfg.history, ...(cfg.file ? { file: cfg.file } : {}) });
+  if (kind === 'memory') {
+    try {
+      return new MemoryBackend({ history: cfg.history, ...(cfg.file ? { file: cfg.file } : {}) });
+    } catch (err) {
+      throw configError(
+        plugin,
+        'file',
+        `${cfg.file}: ${err instanceof Error ? err.message : String(err)}; give a writable path to a JSON file this store wrote, or none`,
+      );
+    }
+  }
   const url = cfg.url ?? (kind === 'etcd' ? 'etcd://127.0.0.1:2379' : 'redis://127.0.0.1:6379');
   const connect =
     kind === 'etcd' ? () => openEtcd(plugin, cfg, url) : () => openRedis(plugin, cfg, url);
@@ -68,6 +77,12 @@ export async function openBackend(
 }
 
 async function openEtcd(plugin: string, cfg: KvConfig, url: string): Promise<Backend> {
+  if (cfg.namespace.includes(':'))
+    throw configError(
+      plugin,
+      'namespace',
+      `"${cfg.namespace}" holds ":", which etcd keys use to end the namespace; leave it out`,
+    );
   const etcd3 = await load(plugin, 'etcd3', () => import('etcd3'));
   const { EtcdBackend } = await import('./etcd.js');
   const scheme = url.startsWith('etcds:') ? 'https' : 'http';
