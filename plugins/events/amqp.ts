@@ -69,6 +69,8 @@ export class AmqpTransport implements Transport {
       },
     });
     transport.conn.on('disconnect', (err) => transport.emit(false, err));
+    // a connection lost without the AMQP close handshake (server killed, network reset) also emits error
+    transport.conn.on('error', (err: unknown) => transport.emit(false, err));
     transport.conn.on('connect', () => transport.emit(true));
     return transport;
   }
