@@ -150,4 +150,26 @@ describe('realtime: limits are clear refusals', () => {
     slow.ws.terminate();
     await slow.closed;
   });
+
+  it('drops a client that stops reading but keeps asking for history, before replies pile up', async () => {
+    const { port, realtime } = await agent({ sendBufferLimit: 65_536 });
+    const big = 'x'.repeat(30_000);
+    for (let n = 0; n < 10; n++) await realtime.publish('chat:big', { n, big });
+    const slow = await rawConnected(port, 'sloth');
+    slow.ws.send(JSON.stringify({ id: 2, subscribe: { channel: 'chat:big' } }));
+    await until(slow.ws, ['message'], () => slow.frames.some((f) => f.includes('"id":2')));
+    (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    let sent = 2;
+    while (realtime.stats().slowDisconnects === 0 && sent < 2_000) {
+      sent += 1;
+      slow.ws.send(JSON.stringify({ id: sent + 1, history: { channel: 'chat:big', limit: 10 } }));
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    // each reply is 300 kB: the limit is passed by the first, not after 2,000 (600 MB)
+    expect(realtime.stats().slowDisconnects).toBe(1);
+    expect(sent).toBeLessThan(50);
+    expect(realtime.stats().connections).toBe(0);
+    slow.ws.terminate();
+    await slow.closed;
+  });
 });

@@ -122,7 +122,7 @@ export class Session {
       return false;
     }
     this.transport.sendShared(push);
-    if (this.transport.buffered() > this.hub.config.sendBufferLimit) this.dropSlow();
+    this.checkBuffered();
     return true;
   }
 
@@ -360,6 +360,7 @@ export class Session {
       );
     }
     sub.pending = [];
+    if (this.checkBuffered()) return;
     if (sub.namespace.joinLeave) await this.hub.broker.joinLeave(channel, 'join', this.info());
   }
 
@@ -440,6 +441,16 @@ export class Session {
     }
   }
 
+  /**
+   * Drops the client when what waits to be sent to it passed `sendBufferLimit`: it does
+   * not read. True when it dropped it.
+   */
+  private checkBuffered(): boolean {
+    if (this.transport.buffered() <= this.hub.config.sendBufferLimit) return false;
+    this.dropSlow();
+    return true;
+  }
+
   private dropSlow(): void {
     this.hub.stats.slowDisconnects += 1;
     this.disconnect(Disconnects.slow);
@@ -448,11 +459,13 @@ export class Session {
   private reply(id: number, method: string, result: unknown): void {
     if (this.state === 'closed') return;
     this.transport.reply(`{"id":${id},"${method}":${JSON.stringify(result)}}`);
+    this.checkBuffered();
   }
 
   private replyError(id: number | undefined, error: ReplyError): void {
     if (this.state === 'closed' || !id) return;
     this.transport.reply(JSON.stringify({ id, error }));
+    this.checkBuffered();
   }
 }
 
