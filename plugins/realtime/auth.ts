@@ -12,7 +12,7 @@ export interface TokenClaims {
 
 /**
  * Checks a connection token and returns its claims; rejects when the token is
- * invalid. An auth plugin, or any function, fits this shape.
+ * invalid. Any object with such a `verify` fits this shape.
  */
 export interface TokenVerifier {
   verify(token: string): Promise<TokenClaims>;
