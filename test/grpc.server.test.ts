@@ -106,6 +106,18 @@ describe('gRPC server', () => {
     });
   });
 
+  it('keeps the first answer of a handler that answers twice, or answers and then throws, and logs the bug', async () => {
+    const { greeter, logs } = await start();
+    expect(await call(greeter.Fail, greeter, { how: 'twice' }, { deadlineMs: 2_000 })).toEqual({
+      message: 'first',
+    });
+    expect(await call(greeter.Fail, greeter, { how: 'answer-then-throw' })).toEqual({
+      message: 'answered',
+    });
+    expect(logs.some((l) => l.includes('answered twice'))).toBe(true);
+    expect(logs.some((l) => l.includes('a bug after the answer'))).toBe(true);
+  });
+
   it('respects the deadline a client sets and counts it as DeadlineExceeded', async () => {
     const { app, greeter } = await start();
     const code = await codeOf(call(greeter.Slow, greeter, { ms: 5_000 }, { deadlineMs: 100 }));

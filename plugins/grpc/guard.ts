@@ -1,5 +1,5 @@
 import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
-import type { Logger } from '../../src/index.js';
+import { messageOf, type Logger } from '../../src/index.js';
 
 type Grpc = typeof import('@grpc/grpc-js');
 type Callback = (error: unknown, ...rest: unknown[]) => void;
@@ -53,18 +53,33 @@ export function guardHandlers(
       else (call as { emit(event: 'error', status: unknown): void }).emit('error', status);
     };
     guarded[key] = ((call: unknown, callback?: Callback) => {
+      // the first answer stands: a second one hung the call, a throw after one replaced it
+      let answered = false;
       // an INTERNAL error the handler hands to its callback is a failure too
       const watched: Callback | undefined =
         callback &&
         ((err, ...rest) => {
+          if (answered) {
+            log.warn(`${path}: the handler answered twice; the second answer is ignored`);
+            return;
+          }
+          answered = true;
           if (err && codeOf(err) === internal) failed({ path, code: internal, error: err });
           callback(err, ...rest);
         });
+      const failOnce = (err: unknown) => {
+        if (answered) {
+          log.error(`${path} threw after it answered: ${messageOf(err)}`);
+          return;
+        }
+        answered = true;
+        fail(call, callback, err);
+      };
       try {
         const result = handler(call, watched);
-        if (result instanceof Promise) result.catch((err: unknown) => fail(call, callback, err));
+        if (result instanceof Promise) result.catch(failOnce);
       } catch (err) {
-        fail(call, callback, err);
+        failOnce(err);
       }
     }) as UntypedServiceImplementation[string];
   }

@@ -160,6 +160,12 @@ export class GreeterService implements Plugin {
               throw undefined;
             case 'code':
               throw Object.assign(new Error('bad name'), { code: grpc.status.INVALID_ARGUMENT });
+            case 'twice':
+              cb(null, { message: 'first' });
+              return cb(null, { message: 'second' });
+            case 'answer-then-throw':
+              cb(null, { message: 'answered' });
+              throw new Error('a bug after the answer');
             default:
               await Promise.resolve();
               throw new Error('rejected with a secret');
