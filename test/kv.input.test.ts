@@ -36,6 +36,17 @@ async function refused(call: () => Promise<unknown>, reason: string): Promise<Kv
   return err as KvError;
 }
 
+/** Watches `prefix` on `kv`, keeping the values put; `done` resolves once `last` came. */
+async function watchPuts(kv: StartedKv['kv'], prefix: string, last: string) {
+  const delivered: unknown[] = [];
+  const wait = until(() => delivered.includes(last));
+  const watch = await kv.watch(prefix, (e) => {
+    if (e.type === 'put') delivered.push(e.value);
+    wait.poke();
+  });
+  return { delivered, done: wait.done, close: () => watch.close() };
+}
+
 describe.each(targets)('bad input on $kind', (target: KvTarget) => {
   let s: StartedKv;
   beforeAll(async () => {
@@ -112,31 +123,21 @@ describe.each(targets)('bad input on $kind', (target: KvTarget) => {
 
   it('names the key a codec cannot decode, and a watch goes on past it', async () => {
     const { kv } = s;
-    const delivered: unknown[] = [];
-    const wait = until(() => delivered.includes('fine'));
-    const watch = await kv.watch('/dec/', (e) => {
-      if (e.type === 'put') delivered.push(e.value);
-      wait.poke();
-    });
+    const watch = await watchPuts(kv, '/dec/', 'fine');
     await kv.put('/dec/a', 'unreadable');
     const err = await refused(() => kv.get('/dec/a'), 'codec');
     expect(err.message).toContain('"/dec/a"');
     expect(err.message).toContain('unknown format');
     await refused(() => collect(kv.list('/dec/')), 'codec');
     await kv.put('/dec/b', 'fine');
-    await wait.done;
-    expect(delivered).toEqual(['fine']);
+    await watch.done;
+    expect(watch.delivered).toEqual(['fine']);
     await watch.close();
   });
 
   it('delivers the readable changes of a transaction that also holds an unreadable value', async () => {
     const { kv } = s;
-    const delivered: unknown[] = [];
-    const wait = until(() => delivered.includes('last'));
-    const watch = await kv.watch('/dec2/', (e) => {
-      if (e.type === 'put') delivered.push(e.value);
-      wait.poke();
-    });
+    const watch = await watchPuts(kv, '/dec2/', 'last');
     await kv.transaction({
       then: [
         { put: '/dec2/a', value: 'unreadable' },
@@ -144,8 +145,8 @@ describe.each(targets)('bad input on $kind', (target: KvTarget) => {
       ],
     });
     await kv.put('/dec2/c', 'last');
-    await wait.done;
-    expect(delivered).toEqual(['readable', 'last']);
+    await watch.done;
+    expect(watch.delivered).toEqual(['readable', 'last']);
     await watch.close();
   });
 
