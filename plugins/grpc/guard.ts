@@ -44,7 +44,7 @@ export function guardHandlers(
           ? { code, details: (err as Error).message ?? '' }
           : { code: internal, details: 'internal error' };
       if (status.code === internal && status.details === 'internal error') {
-        log.error(`${path} threw: ${err instanceof Error ? err.message : String(err)}`, {
+        log.error(`${path} threw: ${messageOf(err)}`, {
           stack: (err as Error | undefined)?.stack,
         });
       }

@@ -1,4 +1,4 @@
-import { KvError } from '../../src/index.js';
+import { KvError, messageOf } from '../../src/index.js';
 import type { Codec } from './types.js';
 
 /** Longest key, in UTF-8 bytes, prefix included. */
@@ -55,7 +55,7 @@ export function encodeValue<T>(
     throw new KvError(
       plugin,
       'codec',
-      `the codec could not encode the value of "${key}": ${err instanceof Error ? err.message : String(err)}`,
+      `the codec could not encode the value of "${key}": ${messageOf(err)}`,
       'Store values the codec accepts (plain JSON data by default), or pass another codec',
       err,
     );

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { IsInt, IsOptional, IsString, Min } from 'class-validator';
-import { Setting, type InitContext, type Logger, type Plugin } from '../../src/index.js';
+import { messageOf, Setting, type InitContext, type Logger, type Plugin } from '../../src/index.js';
 import type { OverallState, StatusReporter } from '../status-check/index.js';
 import { HeldKey } from './held.js';
 import type { KvStore, Watch } from './types.js';
@@ -159,10 +159,7 @@ export class ServiceRegistryPlugin implements Plugin, ServiceRegistry {
           return held;
         },
         (err: unknown) => {
-          if (!abort.signal.aborted)
-            this.log?.warn(
-              `could not register: ${err instanceof Error ? err.message : String(err)}`,
-            );
+          if (!abort.signal.aborted) this.log?.warn(`could not register: ${messageOf(err)}`);
           this.again(registration);
           return undefined;
         },

@@ -1,4 +1,4 @@
-import { KvError } from '../../src/index.js';
+import { KvError, messageOf } from '../../src/index.js';
 import type { Backend, RawCompare, RawEntry, RawEvent, RawOp } from './backend.js';
 import { checkKey, checkPrefix, checkRevision, checkTtl, encodeValue } from './limits.js';
 import type {
@@ -226,7 +226,7 @@ export class Store<T = unknown> implements KvStore<T> {
   }
 
   private unavailable(op: string, err: unknown): KvError {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = messageOf(err);
     return new KvError(
       this.ctx.plugin,
       'unavailable',
@@ -281,7 +281,7 @@ export class Store<T = unknown> implements KvStore<T> {
       throw new KvError(
         this.ctx.plugin,
         'codec',
-        `the codec could not decode the value of "${key}": ${err instanceof Error ? err.message : String(err)}`,
+        `the codec could not decode the value of "${key}": ${messageOf(err)}`,
         'Read with the codec the value was written with',
         err,
       );

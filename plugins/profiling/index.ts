@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { Session } from 'node:inspector/promises';
 import { IsInt, Max, Min } from 'class-validator';
-import { type InitContext, type Logger, type Plugin, Setting } from '../../src/index.js';
+import { type InitContext, type Logger, messageOf, type Plugin, Setting } from '../../src/index.js';
 import type { RouteReply, Routes } from '../http/index.js';
 
 /** Settings of the `profiling` plugin. */
@@ -83,7 +83,7 @@ export class ProfilingPlugin implements Plugin {
     const res = reply.raw;
     job(res)
       .catch((err: unknown) => {
-        this.log?.error(`${what} failed: ${err instanceof Error ? err.message : String(err)}`);
+        this.log?.error(`${what} failed: ${messageOf(err)}`);
         if (res.headersSent) res.destroy();
         else answerJson(res, 500, { error: `${what} failed` });
       })

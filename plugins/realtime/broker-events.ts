@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '../../src/index.js';
+import { type Logger, messageOf } from '../../src/index.js';
 import type { EventBus, Subscription } from '../events/types.js';
 import type {
   Broker,
@@ -129,7 +129,7 @@ export class EventsBroker implements Broker {
     try {
       await this.apply(message);
     } catch (err) {
-      this.dropped(`a malformed message (${err instanceof Error ? err.message : String(err)})`);
+      this.dropped(`a malformed message (${messageOf(err)})`);
     }
   }
 

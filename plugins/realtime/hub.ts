@@ -1,4 +1,4 @@
-import type { Logger } from '../../src/index.js';
+import { type Logger, messageOf } from '../../src/index.js';
 import type { TokenVerifier } from './auth.js';
 import type { Broker, BrokerHandler, ControlMessage } from './broker.js';
 import type { RealtimeConfig } from './config.js';
@@ -176,6 +176,6 @@ export class Hub implements BrokerHandler {
   }
 
   brokerFailed(err: unknown): void {
-    this.log.error(`broker call failed: ${err instanceof Error ? err.message : String(err)}`);
+    this.log.error(`broker call failed: ${messageOf(err)}`);
   }
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { messageOf } from '../../src/index.js';
 import { isExpired, type TokenClaims } from './auth.js';
 import type { Hub } from './hub.js';
 import { maySubscribe, type Namespace } from './namespaces.js';
@@ -174,7 +175,7 @@ export class Session {
         this.disconnect({ code: Disconnects.permissionDenied.code, reason: err.error.message });
       else if (err instanceof Refusal) this.replyError(command.id, err.error);
       else {
-        this.hub.log.error(`${method} failed: ${err instanceof Error ? err.message : String(err)}`);
+        this.hub.log.error(`${method} failed: ${messageOf(err)}`);
         this.replyError(command.id, Errors.internal);
       }
     }

@@ -1,4 +1,4 @@
-import { ConfigError, KvError, type Logger } from '../../../src/index.js';
+import { ConfigError, KvError, messageOf, type Logger } from '../../../src/index.js';
 import type { Backend } from '../backend.js';
 import { BACKENDS, type KvConfig } from '../config.js';
 import { MemoryBackend } from './memory.js';
@@ -55,7 +55,7 @@ export async function openBackend(
       throw configError(
         plugin,
         'file',
-        `${cfg.file}: ${err instanceof Error ? err.message : String(err)}; give a writable path to a JSON file this store wrote, or none`,
+        `${cfg.file}: ${messageOf(err)}; give a writable path to a JSON file this store wrote, or none`,
       );
     }
   }
@@ -67,10 +67,7 @@ export async function openBackend(
       return await connect();
     } catch (err) {
       if (err instanceof ConfigError || !cfg.waitForServer || signal.aborted) throw err;
-      if (attempt === 1)
-        log.warn(
-          `${err instanceof Error ? err.message : String(err)}; waiting for it (waitForServer)`,
-        );
+      if (attempt === 1) log.warn(`${messageOf(err)}; waiting for it (waitForServer)`);
       await new Promise((r) => setTimeout(r, Math.min(100 * attempt, 1_000)));
     }
   }
@@ -141,7 +138,7 @@ function unreachable(plugin: string, kind: string, where: string, err: unknown):
   return new KvError(
     plugin,
     'unavailable',
-    `cannot reach ${kind} at ${where}: ${err instanceof Error ? err.message : String(err)}`,
+    `cannot reach ${kind} at ${where}: ${messageOf(err)}`,
     'Start the server or correct the url setting; set waitForServer to wait for it',
     err,
   );
